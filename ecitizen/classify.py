@@ -1,0 +1,137 @@
+"""Topic and new-online-service classification over Russian word forms. Pure.
+
+Words are reduced with the Snowball Russian stemmer; a keyword matches a word when the word's stem
+starts with the keyword's stem (stems of at least 4 letters; shorter keywords must match whole).
+So «пенсия» matches «пенсии», «пенсию», «пенсионный». Every match is explainable: the result
+names the keyword and the word form that matched it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+_WORD = re.compile(r"[0-9a-zа-яё]+", re.I)
+_stemmer = snowballstemmer.stemmer("russian")
+_en_stemmer = snowballstemmer.stemmer("english")
+MIN_PREFIX_STEM = 4
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    id: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ServiceRule:
+    id: str
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    id: str
+    keywords: tuple[str, ...]
+    matched: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "keywords": list(self.keywords), "matched": list(self.matched)}
+
+
+@dataclass(frozen=True)
+class Classification:
+    topics: tuple[TopicMatch, ...]
+    new_service_rule: str | None
+    new_service_phrase: str | None
+
+    @property
+    def is_new_service(self) -> bool:
+        return self.new_service_rule is not None
+
+
+def normalise_word(word: str) -> str:
+    return word.lower().replace("ё", "е")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    w = normalise_word(word)
+    if re.search(r"[а-я]", w):
+        return _stemmer.stemWord(w)
+    return _en_stemmer.stemWord(w)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _stem_matches(keyword_stem: str, word_stem: str) -> bool:
+    if len(keyword_stem) >= MIN_PREFIX_STEM:
+        return word_stem.startswith(keyword_stem)
+    return word_stem == keyword_stem
+
+
+def _phrase_positions(phrase_stems: Sequence[str], text_stems: Sequence[str]) -> bool:
+    n = len(phrase_stems)
+    if n == 0:
+        return False
+    for i in range(len(text_stems) - n + 1):
+        if all(_stem_matches(p, text_stems[i + k]) for k, p in enumerate(phrase_stems)):
+            return True
+    return False
+
+
+def match_topics(text: str, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...]:
+    tokens = words(text)
+    token_stems = [stem(t) for t in tokens]
+    out: list[TopicMatch] = []
+    for rule in rules:
+        hit_keywords: list[str] = []
+        hit_words: list[str] = []
+        for kw in rule.keywords:
+            kw_stems = [stem(w) for w in words(kw)]
+            if len(kw_stems) == 1:
+                for tok, ts in zip(tokens, token_stems, strict=True):
+                    if _stem_matches(kw_stems[0], ts):
+                        hit_keywords.append(kw)
+                        hit_words.append(tok.lower())
+                        break
+            elif _phrase_positions(kw_stems, token_stems):
+                hit_keywords.append(kw)
+                hit_words.append(kw)
+        if hit_keywords:
+            out.append(TopicMatch(rule.id, tuple(hit_keywords), tuple(dict.fromkeys(hit_words))))
+    return tuple(out)
+
+
+def match_new_service(text: str, rules: Iterable[ServiceRule]) -> tuple[str, str] | None:
+    """The first rule (id, phrase) whose phrase appears in order in ``text``."""
+    token_stems = [stem(t) for t in words(text)]
+    for rule in rules:
+        for phrase in rule.phrases:
+            if _phrase_positions([stem(w) for w in words(phrase)], token_stems):
+                return rule.id, phrase
+    return None
+
+
+def classify(
+    text: str,
+    topic_rules: Sequence[TopicRule],
+    service_rules: Sequence[ServiceRule],
+    *,
+    source_topics: Sequence[str] = (),
+) -> Classification:
+    """Topics by keyword, plus the new-service rule that fired (if any).
+
+    ``source_topics`` are not added blindly: a source's usual topics only break ties for
+    documentation; the item gets the topics its own words support.
+    """
+    del source_topics  # kept in the signature for callers; see docstring
+    topics = match_topics(text, topic_rules)
+    svc = match_new_service(text, service_rules)
+    return Classification(topics, svc[0] if svc else None, svc[1] if svc else None)

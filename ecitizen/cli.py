@@ -1,0 +1,406 @@
+"""The ``ecitizen`` command: a thin loop over the Python API.
+
+Owns: the root command group, the shared ``--config``/``--json`` handling, error-to-exit-code
+translation (config errors exit 2 before anything is written), and the core commands ``init``,
+``sources list|add|remove`` and ``items list|show|approve|reject``. Domain packages register
+their own commands (``feeds/cli.py``, ``archive/cli.py``, ``crawler/cli.py``, ``digest/cli.py``,
+``ecitizen/service``); heavy imports stay inside command functions so start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, time
+from typing import Any, TypeVar
+
+import click
+
+from ecitizen.app import App
+from ecitizen.errors import ConfigError, EcitizenError, NotFoundError, UnsafeURLError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: (module, attribute) of command groups/commands contributed by the domain packages
+DOMAIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("feeds.cli", "commands"),
+    ("archive.cli", "commands"),
+    ("crawler.cli", "commands"),
+    ("digest.cli", "commands"),
+    ("ecitizen.service.cli", "commands"),
+)
+
+
+def emit_json(data: Any) -> None:
+    """Print one JSON document on stdout (logs go to stderr)."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"ecitizen: config error: {exc}", err=True)
+            ctx.exit(2)
+        except UnsafeURLError as exc:
+            click.echo(f"ecitizen: refused: {exc}", err=True)
+            ctx.exit(2)
+        except NotFoundError as exc:
+            click.echo(f"ecitizen: {exc}", err=True)
+            ctx.exit(1)
+        except EcitizenError as exc:
+            click.echo(f"ecitizen: error: {exc}", err=True)
+            ctx.exit(1)
+
+
+def get_app(ctx: click.Context | None = None) -> App:
+    ctx = ctx or click.get_current_context()
+    app = ctx.find_object(App)
+    if app is None:
+        app = ctx.ensure_object(App)
+    return app
+
+
+def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        app = ctx.find_object(App)
+        if app is None:
+            ctx.obj = App(value)
+        else:
+            app.config_path = value
+            app._config = None  # noqa: SLF001 - re-read from the newly named file
+    return value
+
+
+def config_option(f: F) -> F:
+    """``--config PATH`` accepted on every command, not only on the root."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        callback=_set_config,
+        expose_value=False,
+        is_eager=True,
+        help="Config file (default: $ECITIZEN_CONFIG or ./config.yaml).",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON array on stdout.")(f)
+
+
+def command(group: click.Group, name: str | None = None, **kwargs: Any) -> Callable[[F], click.Command]:
+    """Register a command on ``group`` with the shared ``--config`` option."""
+
+    def deco(f: F) -> click.Command:
+        return group.command(name, **kwargs)(config_option(f))
+
+    return deco
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.version_option(package_name="ecitizen")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """e-citizen watch: news, new online services and link health for the e-citizen programme."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if ctx.obj is None:
+        ctx.obj = App(config_path)
+    elif config_path:
+        ctx.obj.config_path = config_path
+
+
+# -- init ----------------------------------------------------------------------------------------
+
+
+@command(main, "init")
+@json_option
+def init_cmd(as_json: bool) -> None:
+    """Create or upgrade the database and seed the sources from the config file."""
+    from ecitizen.db import session_scope
+    from ecitizen.store import seed_sources
+
+    app = get_app()
+    cfg = app.config  # validated before anything is written
+    with session_scope(app.engine) as session:
+        added, updated = seed_sources(session, cfg.sources)
+    result = {"database": _safe_db_url(app.database_url), "sources_added": added, "sources_updated": updated}
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"database ready: {result['database']}")
+        click.echo(f"sources: {len(added)} added, {len(updated)} updated")
+
+
+def _safe_db_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# -- sources -------------------------------------------------------------------------------------
+
+
+@main.group("sources", cls=_Group)
+def sources_group() -> None:
+    """Watched sources (feeds and crawler sources) and their health."""
+
+
+def source_json(s: Any) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "name": s.name,
+        "kind": s.kind,
+        "url": s.url,
+        "feed_url": s.feed_url,
+        "enabled": s.enabled,
+        "topics": list(s.topics),
+        "origin": s.origin,
+        "last_attempt_at": iso(s.last_attempt_at),
+        "last_success_at": iso(s.last_success_at),
+        "last_outcome": s.last_outcome,
+        "last_status": s.last_status,
+        "last_error": s.last_error,
+        "consecutive_failures": s.consecutive_failures,
+        "failing_since": iso(s.failing_since),
+        "next_due": iso(s.next_due_at),
+    }
+
+
+@command(sources_group, "list")
+@json_option
+def sources_list(as_json: bool) -> None:
+    """List sources with their health."""
+    from sqlmodel import select
+
+    from ecitizen.db import session_scope
+    from ecitizen.storage import Source
+
+    app = get_app()
+    with session_scope(app.engine) as session:
+        rows = [source_json(s) for s in session.exec(select(Source).order_by(Source.name))]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        state = r["last_outcome"] or "never polled"
+        fail = f" failures={r['consecutive_failures']}" if r["consecutive_failures"] else ""
+        click.echo(f"{r['name']:<32} {r['kind']:<8} {state:<14}{fail}  {r['url']}")
+        if r["last_error"]:
+            click.echo(f"{'':<32} error: {r['last_error']}")
+
+
+@command(sources_group, "add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--kind", default="feed", show_default=True,
+              type=click.Choice(["feed", "listing", "sitemap", "json", "page", "catalog", "telegram"]))
+@click.option("--topic", "topics", multiple=True, help="Course topic id (repeatable).")
+@click.option("--interval", type=int, default=None, help="Poll interval in minutes.")
+@json_option
+def sources_add(name: str, url: str, kind: str, topics: tuple[str, ...], interval: int | None, as_json: bool) -> None:
+    """Add a source. A user-entered URL must be a public http(s) address."""
+    from sqlmodel import select
+
+    from ecitizen.db import session_scope
+    from ecitizen.storage import Source
+    from ecitizen.urls import check_public_url
+
+    app = get_app()
+    cfg = app.config
+    url = check_public_url(url, allow_private=cfg.http.allow_private_targets)
+    known = {t.id for t in cfg.topics}
+    for t in topics:
+        if t not in known:
+            raise ConfigError("--topic", f"unknown topic {t!r} (known: {', '.join(sorted(known))})")
+    with session_scope(app.engine) as session:
+        if session.exec(select(Source).where(Source.name == name)).first():
+            raise EcitizenError(f"a source named {name!r} already exists")
+        src = Source(name=name, kind=kind, url=url, topics=list(topics), interval_minutes=interval, origin="cli")
+        session.add(src)
+        session.flush()
+        data = source_json(src)
+    if as_json:
+        emit_json([data])
+    else:
+        click.echo(f"added source {name} ({kind}) {url}")
+
+
+@command(sources_group, "remove")
+@click.argument("names", nargs=-1, required=True)
+def sources_remove(names: tuple[str, ...]) -> None:
+    """Remove sources (their items go with them)."""
+    from ecitizen.db import session_scope
+    from ecitizen.store import get_source
+
+    app = get_app()
+    with session_scope(app.engine) as session:
+        for name in names:
+            session.delete(get_source(session, name))
+    click.echo(f"removed {len(names)} source(s)")
+
+
+# -- items ---------------------------------------------------------------------------------------
+
+
+@main.group("items", cls=_Group)
+def items_group() -> None:
+    """Collected items (news, new online services, page changes) and their review."""
+
+
+def item_json(item: Any, source_name: str) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "source": source_name,
+        "kind": item.kind,
+        "url": item.url,
+        "guid": item.guid,
+        "title": item.display_title or item.title,
+        "original_title": item.title,
+        "summary_text": item.summary_text,
+        "summary_html": item.summary_html,
+        "explanation": item.explanation,
+        "published_at": iso(item.published_at),
+        "fetched_at": iso(item.fetched_at),
+        "topics": item.topic_ids(),
+        "topic_matches": item.topics,
+        "is_new_service": item.is_new_service,
+        "new_service_rule": item.new_service_rule,
+        "cluster_id": item.cluster_id,
+        "status": item.status,
+        "reviewed_by": item.reviewed_by,
+        "reviewed_at": iso(item.reviewed_at),
+    }
+
+
+def _parse_since(value: str | None, tz: Any) -> datetime | None:
+    if not value:
+        return None
+    from ecitizen.dates import parse_day
+
+    try:
+        day = parse_day(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD or DD.MM.YYYY)") from None
+    return datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
+
+
+@command(items_group, "list")
+@click.option("--since", help="Only items fetched or published on/after this date (YYYY-MM-DD).")
+@click.option("--topic", help="Course topic id.")
+@click.option("--status", type=click.Choice(["new", "approved", "rejected"]))
+@click.option("--source", "source_name", help="Source name.")
+@click.option("--new-services", is_flag=True, help="Only new online services.")
+@click.option("--limit", type=int, default=None)
+@json_option
+def items_list(
+    since: str | None, topic: str | None, status: str | None, source_name: str | None,
+    new_services: bool, limit: int | None, as_json: bool,
+) -> None:
+    """List items, newest first."""
+    from ecitizen.db import session_scope
+    from ecitizen.queries import ItemFilter, list_items
+
+    app = get_app()
+    flt = ItemFilter(
+        since=_parse_since(since, app.config.tz), topic=topic, status=status,
+        source=source_name, new_services=new_services, limit=limit,
+    )
+    with session_scope(app.engine) as session:
+        rows = [item_json(item, src) for item, src in list_items(session, flt)]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        flag = " [новая услуга]" if r["is_new_service"] else ""
+        when = (r["published_at"] or r["fetched_at"] or "")[:16]
+        click.echo(f"#{r['id']:<6} {r['status']:<9} {when:<16} {r['source']}: {r['title']}{flag}")
+
+
+@command(items_group, "show")
+@click.argument("item_id", type=int)
+def items_show(item_id: int) -> None:
+    """Show one item as JSON."""
+    from ecitizen.db import session_scope
+    from ecitizen.storage import Item, Source
+
+    app = get_app()
+    with session_scope(app.engine) as session:
+        item = session.get(Item, item_id)
+        if item is None:
+            raise NotFoundError(f"no item #{item_id}")
+        src = session.get(Source, item.source_id)
+        emit_json(item_json(item, src.name if src else ""))
+
+
+def _review(ids: tuple[int, ...], status: str, reviewer: str) -> None:
+    from ecitizen.db import session_scope
+    from ecitizen.queries import set_status
+
+    app = get_app()
+    with session_scope(app.engine) as session:
+        missing = set_status(session, ids, status, reviewer=reviewer, now=app.now())
+    done = len(ids) - len(missing)
+    click.echo(f"{status}: {done} item(s)")
+    if missing:
+        raise NotFoundError("no such item(s): " + ", ".join(f"#{i}" for i in missing))
+
+
+@command(items_group, "approve")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.option("--by", "reviewer", default="cli", show_default=True, help="Who approves.")
+def items_approve(ids: tuple[int, ...], reviewer: str) -> None:
+    """Approve items for publication."""
+    _review(ids, "approved", reviewer)
+
+
+@command(items_group, "reject")
+@click.argument("ids", nargs=-1, type=int, required=True)
+@click.option("--by", "reviewer", default="cli", show_default=True, help="Who rejects.")
+def items_reject(ids: tuple[int, ...], reviewer: str) -> None:
+    """Reject items."""
+    _review(ids, "rejected", reviewer)
+
+
+def _register_domain_commands() -> None:
+    for module_name, attr in DOMAIN_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # that part is not built yet
+            raise
+        for cmd in getattr(module, attr, ()):
+            if isinstance(cmd, click.Command):
+                main.add_command(cmd)
+            else:  # a callable that registers onto existing groups
+                cmd(main)
+
+
+_register_domain_commands()
+
+
+def run() -> None:  # console-script entry point
+    main(prog_name="ecitizen")
+
+
+__all__ = ["App", "command", "config_option", "emit_json", "get_app", "json_option", "main"]

@@ -1,0 +1,73 @@
+"""HTML sanitising and HTML-to-text, with nh3 (Ammonia).
+
+Pure functions. Everything from outside is untrusted: the allowlist keeps text structure and
+links only; no script, style, iframe, event handlers, ``javascript:`` or ``data:`` URLs.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+import unicodedata
+
+import nh3
+
+ALLOWED_TAGS = frozenset(
+    {"a", "p", "br", "ul", "ol", "li", "b", "strong", "i", "em", "blockquote", "h3", "h4", "h5", "h6", "img"}
+)
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_WS = re.compile(r"\s+")
+_BLOCK = re.compile(r"<\s*(br|/p|/li|/h\d|/div|/tr|/blockquote)\b[^>]*>", re.I)
+#: bidi control characters that can reorder what a reader sees
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+
+
+def sanitize_html(fragment: str, *, base_url: str | None = None) -> str:
+    """Allowlist-sanitise an HTML fragment; relative links are made absolute when a base is given."""
+    if not fragment:
+        return ""
+    if base_url:
+        from urllib.parse import urljoin
+
+        def _absolute(tag: str, attr: str, value: str) -> str | None:
+            if attr in ("href", "src"):
+                return urljoin(base_url, value)
+            return value
+
+        attribute_filter = _absolute
+    else:
+        attribute_filter = None
+    return nh3.clean(
+        fragment,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(ALLOWED_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=attribute_filter,
+        strip_comments=True,
+    )
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed."""
+    if not fragment:
+        return ""
+    marked = _BLOCK.sub("\n", fragment)
+    stripped = nh3.clean(marked, tags=set(), attributes={}, strip_comments=True)
+    text = _html.unescape(stripped)
+    lines = [_WS.sub(" ", line).strip() for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def clean_text(text: str, *, max_length: int | None = None) -> str:
+    """A single-line plain-text field (titles): no tags, no control/bidi characters, one space."""
+    if "<" in text or "&" in text:
+        text = html_to_text(text)
+    text = _BIDI.sub("", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch in "\n\t")
+    text = _WS.sub(" ", text).strip()
+    if max_length is not None and len(text) > max_length:
+        text = text[: max_length - 1].rstrip() + "…"
+    return text

@@ -1,0 +1,221 @@
+"""The item pipeline shared by the feed reader and the crawler: normalise → sanitise →
+deduplicate → classify, as pure functions over plain data. Storing is in ``ecitizen.store``.
+
+Owns: :class:`EntryData` (what a reader or spider produces), :class:`PreparedItem` (what gets
+stored), the identity of an item (GUID within a source, else canonical URL, else a content hash),
+and the near-duplicate rule that puts the same news from several sources into one cluster.
+Must not import storage, network or any domain package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from difflib import SequenceMatcher
+
+from ecitizen.classify import ServiceRule, TopicMatch, TopicRule, classify, stem, words
+from ecitizen.html import clean_text, html_to_text, sanitize_html
+from ecitizen.urls import canonical_url, is_http_url
+
+TITLE_MAX = 500
+SUMMARY_TEXT_MAX = 4000
+#: items whose titles are this similar and whose dates are this close form one cluster
+CLUSTER_SIMILARITY = 0.82
+CLUSTER_WINDOW = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class EntryData:
+    """One entry as a feed reader or a spider found it (untrusted, unnormalised)."""
+
+    url: str
+    title: str
+    guid: str | None = None
+    summary_html: str = ""
+    published_at: datetime | None = None
+    #: news | service | page_change | catalog_event
+    kind: str = "news"
+    #: set by producers that know an entry is a new service (e.g. a new catalogue entry)
+    new_service_rule: str | None = None
+    diff_text: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    """A normalised, sanitised, classified entry, ready to be stored."""
+
+    guid: str
+    url: str
+    title: str
+    summary_html: str
+    summary_text: str
+    published_at: datetime | None
+    kind: str
+    topics: tuple[TopicMatch, ...]
+    new_service_rule: str | None
+    title_key: str
+    content_hash: str
+    diff_text: str | None = None
+
+    @property
+    def is_new_service(self) -> bool:
+        return self.new_service_rule is not None
+
+
+@dataclass(frozen=True)
+class Rules:
+    topics: tuple[TopicRule, ...] = ()
+    services: tuple[ServiceRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClusterCandidate:
+    """An already stored item that a new one may duplicate."""
+
+    item_id: int
+    cluster_id: int | None
+    source_id: int
+    title_key: str
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    entry: EntryData
+    reason: str
+
+
+@dataclass(frozen=True)
+class PrepareResult:
+    items: tuple[PreparedItem, ...]
+    rejected: tuple[Rejected, ...] = field(default_factory=tuple)
+
+
+def title_key(title: str) -> str:
+    """Lower-case word stems joined by spaces: what near-duplicate titles share."""
+    return " ".join(stem(w) for w in words(title))
+
+
+def _hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def prepare_entry(entry: EntryData, rules: Rules, *, base_url: str | None = None) -> PreparedItem:
+    """normalise + sanitise + classify one entry. Raises ValueError for an unusable entry."""
+    raw_url = (entry.url or "").strip()
+    if base_url and raw_url:
+        from urllib.parse import urljoin
+
+        raw_url = urljoin(base_url, raw_url)
+    if raw_url and not is_http_url(raw_url):
+        raise ValueError(f"not an http(s) link: {raw_url[:200]!r}")
+    url = canonical_url(raw_url) if raw_url else ""
+    summary_html = sanitize_html(entry.summary_html, base_url=url or base_url)
+    summary_text = clean_text(html_to_text(summary_html), max_length=SUMMARY_TEXT_MAX)
+    title = clean_text(entry.title or "", max_length=TITLE_MAX)
+    if not title:
+        title = clean_text(summary_text, max_length=120)
+    if not title:
+        raise ValueError("entry has neither a title nor a summary")
+    if not url:
+        if base_url:
+            url = canonical_url(base_url)
+        else:
+            raise ValueError("entry has no link")
+    content_hash = _hash(title, summary_text)
+    guid = (entry.guid or "").strip()[:1000] or url
+    if not entry.guid and base_url and url == canonical_url(base_url):
+        # no own link and no guid: identify the entry by its content
+        guid = "sha256:" + content_hash
+    cls = classify(f"{title}\n{summary_text}", rules.topics, rules.services)
+    rule = entry.new_service_rule or cls.new_service_rule
+    return PreparedItem(
+        guid=guid,
+        url=url,
+        title=title,
+        summary_html=summary_html,
+        summary_text=summary_text,
+        published_at=entry.published_at,
+        kind="service" if rule and entry.kind == "news" else entry.kind,
+        topics=cls.topics,
+        new_service_rule=rule,
+        title_key=title_key(title),
+        content_hash=content_hash,
+        diff_text=entry.diff_text,
+    )
+
+
+def prepare_entries(entries: Iterable[EntryData], rules: Rules, *, base_url: str | None = None) -> PrepareResult:
+    """Prepare many entries; duplicates inside the batch (same guid or URL) keep the first."""
+    items: list[PreparedItem] = []
+    rejected: list[Rejected] = []
+    seen_guids: set[str] = set()
+    seen_urls: set[str] = set()
+    for entry in entries:
+        try:
+            item = prepare_entry(entry, rules, base_url=base_url)
+        except ValueError as exc:
+            rejected.append(Rejected(entry, str(exc)))
+            continue
+        if item.guid in seen_guids:
+            rejected.append(Rejected(entry, f"duplicate guid in the same batch: {item.guid[:200]}"))
+            continue
+        has_own_url = not (base_url and item.url == canonical_url(base_url))
+        if has_own_url and item.url in seen_urls:
+            rejected.append(Rejected(entry, f"duplicate link in the same batch: {item.url[:200]}"))
+            continue
+        seen_guids.add(item.guid)
+        if has_own_url:
+            seen_urls.add(item.url)
+        items.append(item)
+    return PrepareResult(tuple(items), tuple(rejected))
+
+
+def titles_similar(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    ta, tb = set(a.split()), set(b.split())
+    if len(ta) < 3 or len(tb) < 3:
+        return False
+    jaccard = len(ta & tb) / len(ta | tb)
+    if jaccard >= 0.75:
+        return True
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= CLUSTER_SIMILARITY
+
+
+def find_cluster(
+    item: PreparedItem,
+    source_id: int,
+    candidates: Sequence[ClusterCandidate],
+    *,
+    fetched_at: datetime,
+) -> ClusterCandidate | None:
+    """The stored item from *another* source that this one duplicates, if any."""
+    when = item.published_at or fetched_at
+    best: ClusterCandidate | None = None
+    for cand in candidates:
+        if cand.source_id == source_id:
+            continue
+        cwhen = cand.published_at
+        if cwhen is not None and abs(cwhen - when) > CLUSTER_WINDOW:
+            continue
+        if titles_similar(item.title_key, cand.title_key):
+            if best is None or (cand.cluster_id or cand.item_id) < (best.cluster_id or best.item_id):
+                best = cand
+    return best
+
+
+def rules_from_config(topics: Iterable[object], services: Iterable[object]) -> Rules:
+    """Build :class:`Rules` from config objects having ``id``/``keywords`` and ``id``/``phrases``."""
+    return Rules(
+        topics=tuple(TopicRule(t.id, tuple(t.keywords)) for t in topics),  # type: ignore[attr-defined]
+        services=tuple(ServiceRule(s.id, tuple(s.phrases)) for s in services),  # type: ignore[attr-defined]
+    )

@@ -1,0 +1,31 @@
+"""Storage models (SQLModel tables), split by domain.
+
+Every table of the project is declared in this package so that the migrations see one metadata:
+``sources``/``items`` (feeds and crawler), ``links`` (the link archive), ``crawl`` (crawler state),
+``service`` (users, job runs). Domain packages import these models; this package imports no
+domain package.
+"""
+
+from ecitizen.storage.crawl import CatalogEntry, PageState, SeenUrl
+from ecitizen.storage.items import Item, ItemStatus
+from ecitizen.storage.links import Link, LinkCheck, LinkEvent, Snapshot
+from ecitizen.storage.service import JobRun, User
+from ecitizen.storage.sources import Source
+from ecitizen.storage.types import UTCDateTime, utcnow
+
+__all__ = [
+    "CatalogEntry",
+    "Item",
+    "ItemStatus",
+    "JobRun",
+    "Link",
+    "LinkCheck",
+    "LinkEvent",
+    "PageState",
+    "SeenUrl",
+    "Snapshot",
+    "Source",
+    "User",
+    "UTCDateTime",
+    "utcnow",
+]

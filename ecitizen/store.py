@@ -1,0 +1,241 @@
+"""Storing adapter for sources and items: the only place the pipeline meets the database.
+
+Owns: seeding sources from config (idempotent by name), recording a source's health after an
+attempt, and storing prepared items idempotently (GUID within a source, then canonical URL) with
+duplicate-cluster assignment, each source's batch in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from ecitizen.config import Config, SourceConfig
+from ecitizen.errors import NotFoundError
+from ecitizen.pipeline import CLUSTER_WINDOW, ClusterCandidate, PreparedItem, find_cluster
+from ecitizen.storage import Item, ItemStatus, Source
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    added: tuple[int, ...]
+    updated: tuple[int, ...]
+    unchanged: int
+
+    @property
+    def added_count(self) -> int:
+        return len(self.added)
+
+
+def seed_sources(session: Session, sources: Iterable[SourceConfig]) -> tuple[list[str], list[str]]:
+    """Insert config sources missing from the database; update config-owned fields of existing ones.
+
+    Health, ETags and a URL changed by a permanent redirect are kept. Returns (added, updated) names.
+    """
+    added: list[str] = []
+    updated: list[str] = []
+    for sc in sources:
+        row = session.exec(select(Source).where(Source.name == sc.name)).first()
+        if row is None:
+            session.add(
+                Source(
+                    name=sc.name,
+                    kind=sc.kind,
+                    url=sc.url,
+                    topics=list(sc.topics),
+                    settings=dict(sc.settings),
+                    interval_minutes=sc.interval_minutes,
+                    timezone=sc.timezone,
+                    enabled=sc.enabled,
+                    origin="config",
+                )
+            )
+            added.append(sc.name)
+            continue
+        changed = False
+        for attr, value in (
+            ("kind", sc.kind),
+            ("topics", list(sc.topics)),
+            ("settings", dict(sc.settings)),
+            ("interval_minutes", sc.interval_minutes),
+            ("timezone", sc.timezone),
+            ("enabled", sc.enabled),
+        ):
+            if getattr(row, attr) != value:
+                setattr(row, attr, value)
+                changed = True
+        if changed:
+            session.add(row)
+            updated.append(sc.name)
+    session.flush()
+    return added, updated
+
+
+def get_source(session: Session, name: str) -> Source:
+    row = session.exec(select(Source).where(Source.name == name)).first()
+    if row is None:
+        raise NotFoundError(f"no source named {name!r}")
+    return row
+
+
+def cluster_candidates(
+    session: Session, items: Sequence[PreparedItem], *, now: datetime
+) -> list[ClusterCandidate]:
+    """Stored items that new items might duplicate (recent ones, by date window)."""
+    dates = [i.published_at or now for i in items]
+    if not dates:
+        return []
+    lo = min(dates) - CLUSTER_WINDOW
+    hi = max(dates) + CLUSTER_WINDOW
+    rows = session.exec(
+        select(Item.id, Item.cluster_id, Item.source_id, Item.title_key, Item.published_at, Item.fetched_at).where(
+            or_(
+                Item.published_at.between(lo, hi),  # type: ignore[union-attr]
+                (Item.published_at.is_(None)) & (Item.fetched_at >= lo),  # type: ignore[union-attr]
+            )
+        )
+    ).all()
+    return [
+        ClusterCandidate(r[0], r[1], r[2], r[3], r[4] or r[5]) for r in rows  # type: ignore[arg-type]
+    ]
+
+
+def store_items(session: Session, source: Source, items: Sequence[PreparedItem], *, now: datetime) -> StoreResult:
+    """Store prepared items of one source. Idempotent; the caller owns the transaction."""
+    assert source.id is not None
+    added: list[int] = []
+    updated: list[int] = []
+    unchanged = 0
+    guids = [i.guid for i in items]
+    urls = [i.url for i in items]
+    existing_by_guid: dict[str, Item] = {}
+    existing_by_url: dict[str, Item] = {}
+    for chunk_start in range(0, len(guids), 500):
+        gchunk = guids[chunk_start : chunk_start + 500]
+        uchunk = urls[chunk_start : chunk_start + 500]
+        for row in session.exec(
+            select(Item).where(
+                Item.source_id == source.id,
+                or_(Item.guid.in_(gchunk), Item.url.in_(uchunk)),  # type: ignore[attr-defined]
+            )
+        ):
+            existing_by_guid[row.guid] = row
+            existing_by_url.setdefault(row.url, row)
+    candidates = cluster_candidates(session, items, now=now)
+    for item in items:
+        row = existing_by_guid.get(item.guid) or (
+            existing_by_url.get(item.url) if item.url != source.url else None
+        )
+        if row is not None:
+            if row.content_hash != item.content_hash:
+                row.title = item.title
+                row.summary_html = item.summary_html
+                row.summary_text = item.summary_text
+                row.title_key = item.title_key
+                row.content_hash = item.content_hash
+                row.topics = [t.as_dict() for t in item.topics]
+                if item.published_at and not row.published_at:
+                    row.published_at = item.published_at
+                session.add(row)
+                updated.append(row.id or 0)
+            else:
+                unchanged += 1
+            continue
+        match = find_cluster(item, source.id, candidates, fetched_at=now)
+        row = Item(
+            source_id=source.id,
+            kind=item.kind,
+            guid=item.guid,
+            url=item.url,
+            title=item.title,
+            summary_html=item.summary_html,
+            summary_text=item.summary_text,
+            published_at=item.published_at,
+            fetched_at=now,
+            topics=[t.as_dict() for t in item.topics],
+            is_new_service=item.is_new_service,
+            new_service_rule=item.new_service_rule,
+            title_key=item.title_key,
+            content_hash=item.content_hash,
+            diff_text=item.diff_text,
+            status=ItemStatus.NEW.value,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        if match is not None:
+            cluster = match.cluster_id or match.item_id
+            row.cluster_id = cluster
+            if match.cluster_id is None:
+                lead = session.get(Item, match.item_id)
+                if lead is not None:
+                    lead.cluster_id = cluster
+                    session.add(lead)
+        else:
+            row.cluster_id = row.id
+        session.add(row)
+        candidates.append(
+            ClusterCandidate(row.id, row.cluster_id, source.id, item.title_key, item.published_at or now)
+        )
+        existing_by_guid[item.guid] = row
+        existing_by_url.setdefault(item.url, row)
+        added.append(row.id)
+    session.flush()
+    return StoreResult(tuple(added), tuple(updated), unchanged)
+
+
+def record_success(
+    source: Source,
+    *,
+    now: datetime,
+    next_due: datetime,
+    status: int | None,
+    outcome: str = "ok",
+    etag: str | None = None,
+    last_modified: str | None = None,
+    item_count: int | None = None,
+) -> None:
+    """Update a source's health after a successful attempt (the caller adds and commits)."""
+    source.last_attempt_at = now
+    source.last_success_at = now
+    source.last_outcome = outcome
+    source.last_status = status
+    source.last_error = None
+    source.consecutive_failures = 0
+    source.failing_since = None
+    if etag is not None:
+        source.etag = etag
+    if last_modified is not None:
+        source.last_modified = last_modified
+    source.next_due_at = next_due
+    if item_count is not None:
+        source.last_item_count = item_count
+
+
+def record_failure(
+    source: Source, *, now: datetime, next_due: datetime, outcome: str, error: str, status: int | None = None
+) -> None:
+    """Update a source's health after a failed attempt (the caller adds and commits)."""
+    source.last_attempt_at = now
+    source.last_outcome = outcome
+    source.last_status = status
+    source.last_error = error[:2000]
+    source.consecutive_failures = (source.consecutive_failures or 0) + 1
+    if source.failing_since is None:
+        source.failing_since = now
+    source.next_due_at = next_due
+
+
+def backoff_delay(base: timedelta, failures: int, cap: timedelta) -> timedelta:
+    """Exponential backoff: base, 2×base, 4×base … capped. Pure."""
+    if failures <= 0:
+        return base
+    return min(cap, base * (2 ** min(failures - 1, 16)))
+
+
+def source_timezone(source: Source, config: Config) -> str:
+    return source.timezone or config.timezone

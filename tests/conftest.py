@@ -1,0 +1,117 @@
+"""Shared fixtures: a fresh app (config + SQLite file) per test, local servers, the corpus."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ecitizen.app import App
+from ecitizen.config import parse_config
+from ecitizen.db import dispose_engines
+from tests.support.httpserver import LocalServer
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _find_corpus() -> Path:
+    for candidate in (ROOT.parent / "shared" / "corpus", ROOT / "tests" / "fixtures" / "corpus"):
+        if candidate.is_dir():
+            return candidate
+    return ROOT.parent / "shared" / "corpus"
+
+
+CORPUS = _find_corpus()
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    return CORPUS
+
+
+def base_config_data(tmp_path: Path) -> dict[str, Any]:
+    """The repo's config.yaml, pointed at a temp database, with private targets allowed."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["database_url"] = f"sqlite:///{tmp_path / 'test.db'}"
+    data["data_dir"] = str(tmp_path / "data")
+    data["sources"] = []
+    data["http"]["allow_private_targets"] = True
+    data["outputs"]["out_dir"] = str(tmp_path / "out")
+    return data
+
+
+class FixedClock:
+    def __init__(self, start: datetime) -> None:
+        self.t = start
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, **kwargs: float) -> None:
+        from datetime import timedelta
+
+        self.t = self.t + timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 25, 6, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., App]]:
+    """``make_app(**overrides)`` -> an App on a fresh SQLite file (overrides merge into config)."""
+
+    def factory(**overrides: Any) -> App:
+        data = base_config_data(tmp_path)
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        cfg = parse_config(data, base_dir=str(tmp_path))
+        return App(config=cfg, now=clock)
+
+    yield factory
+    dispose_engines()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., App]) -> App:
+    return make_app()
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    with LocalServer("127.0.0.1") as srv:
+        yield srv
+
+
+@pytest.fixture
+def servers() -> Iterator[Callable[[str], LocalServer]]:
+    """``servers("127.0.0.3")`` starts another host; all are stopped at the end."""
+    started: list[LocalServer] = []
+
+    def start(host: str) -> LocalServer:
+        srv = LocalServer(host).start()
+        started.append(srv)
+        return srv
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_env_leaks(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("ECITIZEN_"):
+            monkeypatch.delenv(key, raising=False)

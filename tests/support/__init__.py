@@ -1,0 +1,1 @@
+"""Test support: real local HTTP servers, fixture paths, fake clocks."""
