@@ -66,6 +66,8 @@ def canonical_url(url: str, *, base: str | None = None) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = _encode_host(parts.hostname or "")
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
     port = parts.port if parts.port and parts.port != _DEFAULT_PORTS.get(scheme) else None
     netloc = host if port is None else f"{host}:{port}"
     if parts.username:

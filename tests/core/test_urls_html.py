@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+
+from ecitizen.errors import UnsafeURLError
+from ecitizen.html import clean_text, html_to_text, sanitize_html
+from ecitizen.urls import canonical_url, check_public_url, display_url
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("HTTP://Example.COM", "http://example.com/"),
+        ("https://example.com:443/a?utm_source=x&b=1&utm_medium=y#frag", "https://example.com/a?b=1"),
+        ("https://example.com/a?fbclid=1&yclid=2&id=5", "https://example.com/a?id=5"),
+        ("https://мвд.рф/news/", "https://xn--b1aew.xn--p1ai/news/"),
+        ("https://ГОСУСЛУГИ.РФ/", "https://xn--c1aapkosapc.xn--p1ai/"),
+        ("http://example.com:8080/путь", "http://example.com:8080/%D0%BF%D1%83%D1%82%D1%8C"),
+        ("http://example.com/%D0%BF", "http://example.com/%D0%BF"),
+    ],
+)
+def test_canonical_url(raw: str, expected: str) -> None:
+    assert canonical_url(raw) == expected
+    assert canonical_url(expected) == expected  # idempotent
+
+
+def test_display_url_shows_cyrillic() -> None:
+    assert display_url("https://xn--b1aew.xn--p1ai/news/") == "https://мвд.рф/news/"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ftp://example.com/", "javascript:alert(1)", "http://127.0.0.1/", "http://10.1.2.3/", "http://192.168.0.1/",
+     "http://[::1]/", "http://localhost:8080/", "http://169.254.169.254/latest", "file:///etc/passwd"],
+)
+def test_private_and_non_http_targets_refused(url: str) -> None:
+    with pytest.raises(UnsafeURLError):
+        check_public_url(url, resolve=None)
+
+
+def test_private_resolution_refused_and_allowed_when_configured() -> None:
+    with pytest.raises(UnsafeURLError, match="private"):
+        check_public_url("http://intranet.example/", resolve=lambda h: ["10.0.0.5"])
+    assert check_public_url("http://intranet.example/", resolve=lambda h: ["93.184.216.34"]) == "http://intranet.example/"
+    assert check_public_url("http://127.0.0.1:5000/x", allow_private=True) == "http://127.0.0.1:5000/x"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '<script>alert(1)</script><p>ok</p>',
+        '<img src=x onerror="alert(1)"><p>ok</p>',
+        '<a href="javascript:alert(1)">ok</a>',
+        '<a href="data:text/html;base64,PHNjcmlwdD4=">ok</a>',
+        '<iframe src="http://evil"></iframe><p>ok</p>',
+        '<p style="background:url(javascript:x)">ok</p>',
+        '<svg onload=alert(1)><p>ok</p></svg>',
+    ],
+)
+def test_sanitize_removes_active_content(payload: str) -> None:
+    out = sanitize_html(payload)
+    low = out.lower()
+    for bad in ("<script", "onerror", "onload", "javascript:", "data:", "<iframe", "style="):
+        assert bad not in low
+    assert "ok" in out
+
+
+def test_sanitize_absolutises_links_and_text_helpers() -> None:
+    out = sanitize_html('<a href="/news/1">x</a>', base_url="https://sfr.gov.ru/press/")
+    assert 'href="https://sfr.gov.ru/news/1"' in out
+    assert html_to_text("<p>Пенсии &amp; выплаты</p><p>вторая</p>") == "Пенсии & выплаты\nвторая"
+    assert clean_text("  a\u202eb\n c ") == "ab c"
+    assert clean_text("x" * 600, max_length=10) == "x" * 9 + "…"
