@@ -61,9 +61,8 @@ def normalise_word(word: str) -> str:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     w = normalise_word(word)
-    if re.search(r"[а-я]", w):
-        return _stemmer.stemWord(w)
-    return _en_stemmer.stemWord(w)
+    stemmer = _stemmer if re.search(r"[а-я]", w) else _en_stemmer
+    return str(stemmer.stemWord(w))
 
 
 def words(text: str) -> list[str]:

@@ -148,7 +148,7 @@ class SmtpConfig(_Model):
     port: int = 25
     security: Literal["none", "starttls", "ssl"] = "starttls"
     username_env: str = "ECITIZEN_SMTP_USER"
-    password_env: str = "ECITIZEN_SMTP_PASSWORD"
+    password_env: str = "ECITIZEN_SMTP_PASSWORD"  # noqa: S105 - a variable name, not a secret
     sender: str = "ecitizen@localhost"
     recipients: tuple[str, ...] = ()
     timeout: float = 30.0
@@ -175,7 +175,7 @@ class OutputsConfig(_Model):
 class WebConfig(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
-    secret_key_env: str = "ECITIZEN_SECRET_KEY"
+    secret_key_env: str = "ECITIZEN_SECRET_KEY"  # noqa: S105 - a variable name, not a secret
     secure_cookies: bool = False
     threads: int = Field(8, ge=1)
 

@@ -73,7 +73,7 @@ class HTTPStatusError(FetchError):
     code = "http_error"
 
 
-class TimeoutError_(FetchError):  # noqa: N801 - avoid shadowing the builtin
+class TimeoutError_(FetchError):  # noqa: N801, N818 - the trailing _ avoids shadowing the builtin
     code = "timeout"
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from ecitizen.config import Config, SourceConfig
 from ecitizen.errors import NotFoundError
@@ -91,17 +92,12 @@ def cluster_candidates(
         return []
     lo = min(dates) - CLUSTER_WINDOW
     hi = max(dates) + CLUSTER_WINDOW
-    rows = session.exec(
-        select(Item.id, Item.cluster_id, Item.source_id, Item.title_key, Item.published_at, Item.fetched_at).where(
-            or_(
-                Item.published_at.between(lo, hi),  # type: ignore[union-attr]
-                (Item.published_at.is_(None)) & (Item.fetched_at >= lo),  # type: ignore[union-attr]
-            )
-        )
-    ).all()
-    return [
-        ClusterCandidate(r[0], r[1], r[2], r[3], r[4] or r[5]) for r in rows  # type: ignore[arg-type]
-    ]
+    published = col(Item.published_at)
+    stmt = sa_select(
+        col(Item.id), col(Item.cluster_id), col(Item.source_id), col(Item.title_key), published, col(Item.fetched_at)
+    ).where(or_(published.between(lo, hi), published.is_(None) & (col(Item.fetched_at) >= lo)))
+    rows = session.execute(stmt).all()
+    return [ClusterCandidate(r[0], r[1], r[2], r[3], r[4] or r[5]) for r in rows]
 
 
 def store_items(session: Session, source: Source, items: Sequence[PreparedItem], *, now: datetime) -> StoreResult:
@@ -120,17 +116,18 @@ def store_items(session: Session, source: Source, items: Sequence[PreparedItem],
         for row in session.exec(
             select(Item).where(
                 Item.source_id == source.id,
-                or_(Item.guid.in_(gchunk), Item.url.in_(uchunk)),  # type: ignore[attr-defined]
+                or_(col(Item.guid).in_(gchunk), col(Item.url).in_(uchunk)),
             )
         ):
             existing_by_guid[row.guid] = row
             existing_by_url.setdefault(row.url, row)
     candidates = cluster_candidates(session, items, now=now)
     for item in items:
-        row = existing_by_guid.get(item.guid) or (
+        known = existing_by_guid.get(item.guid) or (
             existing_by_url.get(item.url) if item.url != source.url else None
         )
-        if row is not None:
+        if known is not None:
+            row = known
             if row.content_hash != item.content_hash:
                 row.title = item.title
                 row.summary_html = item.summary_html
@@ -234,7 +231,8 @@ def backoff_delay(base: timedelta, failures: int, cap: timedelta) -> timedelta:
     """Exponential backoff: base, 2×base, 4×base … capped. Pure."""
     if failures <= 0:
         return base
-    return min(cap, base * (2 ** min(failures - 1, 16)))
+    delay: timedelta = base * (2 ** min(failures - 1, 16))
+    return min(cap, delay)
 
 
 def source_timezone(source: Source, config: Config) -> str:

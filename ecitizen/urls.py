@@ -110,7 +110,7 @@ Resolver = Callable[[str], Iterable[str]]
 
 
 def _resolve(host: str) -> list[str]:
-    return [info[4][0] for info in socket.getaddrinfo(host, None)]
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
 
 
 def check_public_url(url: str, *, allow_private: bool = False, resolve: Resolver | None = _resolve) -> str:
