@@ -84,7 +84,7 @@ def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) 
             ctx.obj = App(value)
         else:
             app.config_path = value
-            app._config = None  # noqa: SLF001 - re-read from the newly named file
+            app._config = None
     return value
 
 

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
-from ecitizen.pipeline import EntryData, prepare_entries, titles_similar, title_key
+from ecitizen.pipeline import EntryData, prepare_entries, title_key, titles_similar
 from ecitizen.storage import Item, Source
 from ecitizen.store import backoff_delay, record_failure, record_success, seed_sources, store_items
 

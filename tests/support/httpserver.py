@@ -109,7 +109,7 @@ class LocalServer:
                 except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
                     self.close_connection = True
 
-            do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815
+            do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _handle
 
         self.server = _Server((host, port), H)
         self.scheme = "http"
