@@ -35,7 +35,6 @@ def test_repo_config_is_valid_and_complete() -> None:
         (lambda d: d["http"].__setitem__("timeot", 3), "http.timeot", "unknown key"),
         (lambda d: d.__setitem__("timezone", "Mars/Olympus"), "timezone", "unknown timezone"),
         (lambda d: d["sources"][0].__setitem__("topics", ["nope"]), "sources[0].topics[0]", "unknown topic"),
-        (lambda d: d["sources"].append(dict(d["sources"][0])), f"sources[{9}].name", "duplicate source name"),
         (lambda d: d["topics"][0].pop("keywords"), "topics[0].keywords", "required key is missing"),
         (lambda d: d["http"].__setitem__("max_redirects", -1), "http.max_redirects", "greater than or equal"),
     ],
@@ -48,6 +47,16 @@ def test_bad_config_names_the_key(mutate, key: str, problem: str) -> None:
     assert exc.value.key == key
     assert problem in exc.value.problem
     assert str(exc.value).startswith(f"{key}: ")
+
+
+def test_duplicate_source_name_names_the_new_entry() -> None:
+    data = repo_config()
+    n = len(data["sources"])
+    data["sources"].append(dict(data["sources"][0]))
+    with pytest.raises(ConfigError) as exc:
+        parse_config(data)
+    assert exc.value.key == f"sources[{n}].name"
+    assert "duplicate source name" in exc.value.problem
 
 
 def test_env_overrides(tmp_path: Path) -> None:
