@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ecitizen.errors import ConfigError
+from ecitizen.source_settings import CRAWLER_KINDS, parse_source_settings
 
 DEFAULT_CONFIG_PATH = "config.yaml"
 ENV_CONFIG = "ECITIZEN_CONFIG"
@@ -80,6 +81,12 @@ class LinksConfig(_Model):
     #: share of the main text that must change to record a "changed" event
     change_threshold: float = Field(0.05, ge=0, le=1)
     snapshot_warc: bool = False
+    #: first retry waits this long, doubling each time (timeouts, connection drops, 429, 5xx)
+    retry_backoff_seconds: float = Field(1.0, ge=0)
+    #: a 429/503 asking to wait longer than this is not retried in the same run
+    max_retry_after_seconds: float = Field(30.0, ge=0)
+    #: a link that failed once (not yet confirmed broken) is rechecked after this many hours
+    confirm_after_hours: float = Field(6.0, gt=0)
 
 
 class CrawlerConfig(_Model):
@@ -236,6 +243,11 @@ class Config(_Model):
             for j, tid in enumerate(src.topics):
                 if tid not in topic_ids:
                     raise _KeyedError(f"sources[{i}].topics[{j}]", f"unknown topic {tid!r}")
+            if src.kind in CRAWLER_KINDS:  # crawler kinds: typed settings (ecitizen/source_settings.py)
+                try:
+                    parse_source_settings(src.kind, src.settings)
+                except ConfigError as exc:
+                    raise _KeyedError(f"sources[{i}].{exc.key}", exc.problem) from None
         lib_ids: set[str] = set()
         for i, lib in enumerate(self.libraries):
             if lib.id in lib_ids:

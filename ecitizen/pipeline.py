@@ -188,7 +188,50 @@ def titles_similar(a: str, b: str) -> bool:
     jaccard = len(ta & tb) / len(ta | tb)
     if jaccard >= 0.75:
         return True
-    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= CLUSTER_SIMILARITY
+    sm = SequenceMatcher(None, a, b, autojunk=False)
+    # real_quick_ratio() and quick_ratio() are upper bounds of ratio(): same answer, far cheaper
+    return (
+        sm.real_quick_ratio() >= CLUSTER_SIMILARITY
+        and sm.quick_ratio() >= CLUSTER_SIMILARITY
+        and sm.ratio() >= CLUSTER_SIMILARITY
+    )
+
+
+class CandidateIndex(Sequence[ClusterCandidate]):
+    """Cluster candidates indexed by title stem, so a new item is compared only with the stored
+    items sharing a stem (of 3+ letters) with it instead of with every recent item. Titles that
+    share no stem are not near-duplicates (Jaccard needs shared stems; a character ratio of 0.82
+    without one shared stem does not occur in real headlines)."""
+
+    def __init__(self, candidates: Iterable[ClusterCandidate] = ()) -> None:
+        self._items: list[ClusterCandidate] = []
+        self._postings: dict[str, list[int]] = {}
+        for c in candidates:
+            self.append(c)
+
+    @staticmethod
+    def _tokens(key: str) -> set[str]:
+        tokens = set(key.split())
+        long = {t for t in tokens if len(t) >= 3}
+        return long or tokens
+
+    def append(self, cand: ClusterCandidate) -> None:
+        idx = len(self._items)
+        self._items.append(cand)
+        for t in self._tokens(cand.title_key):
+            self._postings.setdefault(t, []).append(idx)
+
+    def near(self, key: str) -> list[ClusterCandidate]:
+        found: set[int] = set()
+        for t in self._tokens(key):
+            found.update(self._postings.get(t, ()))
+        return [self._items[i] for i in sorted(found)]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def,override]
+        return self._items[i]
 
 
 def find_cluster(
@@ -201,7 +244,8 @@ def find_cluster(
     """The stored item from *another* source that this one duplicates, if any."""
     when = item.published_at or fetched_at
     best: ClusterCandidate | None = None
-    for cand in candidates:
+    pool = candidates.near(item.title_key) if isinstance(candidates, CandidateIndex) else candidates
+    for cand in pool:
         if cand.source_id == source_id:
             continue
         cwhen = cand.published_at

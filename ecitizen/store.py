@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from ecitizen.config import Config, SourceConfig
 from ecitizen.errors import NotFoundError
-from ecitizen.pipeline import CLUSTER_WINDOW, ClusterCandidate, PreparedItem, find_cluster
+from ecitizen.pipeline import CLUSTER_WINDOW, CandidateIndex, ClusterCandidate, PreparedItem, find_cluster
 from ecitizen.storage import Item, ItemStatus, Source
 
 
@@ -121,7 +121,7 @@ def store_items(session: Session, source: Source, items: Sequence[PreparedItem],
         ):
             existing_by_guid[row.guid] = row
             existing_by_url.setdefault(row.url, row)
-    candidates = cluster_candidates(session, items, now=now)
+    candidates = CandidateIndex(cluster_candidates(session, items, now=now))
     for item in items:
         known = existing_by_guid.get(item.guid) or (
             existing_by_url.get(item.url) if item.url != source.url else None

@@ -9,7 +9,7 @@ domain package.
 from ecitizen.storage.crawl import CatalogEntry, PageState, SeenUrl
 from ecitizen.storage.items import Item, ItemStatus
 from ecitizen.storage.links import Link, LinkCheck, LinkEvent, Snapshot
-from ecitizen.storage.service import JobRun, User
+from ecitizen.storage.service import JobLock, JobRun, User
 from ecitizen.storage.sources import Source
 from ecitizen.storage.types import UTCDateTime, utcnow
 
@@ -17,6 +17,7 @@ __all__ = [
     "CatalogEntry",
     "Item",
     "ItemStatus",
+    "JobLock",
     "JobRun",
     "Link",
     "LinkCheck",
@@ -25,7 +26,7 @@ __all__ = [
     "SeenUrl",
     "Snapshot",
     "Source",
-    "User",
     "UTCDateTime",
+    "User",
     "utcnow",
 ]

@@ -37,3 +37,15 @@ class JobRun(SQLModel, table=True):
     outcome: str = "running"
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = None
+
+
+class JobLock(SQLModel, table=True):
+    """One row per job name: who runs it now. Claimed with an atomic UPDATE … WHERE free/expired."""
+
+    __tablename__ = "job_lock"
+
+    job: str = Field(primary_key=True)
+    holder: str | None = None
+    run_id: int | None = None
+    acquired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

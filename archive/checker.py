@@ -1,0 +1,319 @@
+"""Check links: read the due links, probe them concurrently, write the results.
+
+Owns the orchestration only: which links are due, running the :class:`~archive.probe.Prober`
+on an asyncio loop, change detection (main text re-extracted only when the page fingerprint
+moved, in a worker thread), and writing each batch of results in one transaction (a killed run
+loses at most the batch in flight, never half a link). Decisions come from :mod:`archive.decide`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from archive import status as st
+from archive.decide import (
+    CheckOutcome,
+    Event,
+    LinkState,
+    StateRules,
+    classify_check,
+    decide_change,
+    next_state,
+)
+from archive.page import extract_main_text
+from archive.probe import Prober, ProbeResult
+from ecitizen.app import App
+from ecitizen.config import Config
+from ecitizen.db import session_scope
+from ecitizen.storage import Link, LinkCheck, LinkEvent
+from ecitizen.urls import canonical_url, display_url, host_of
+
+WRITE_BATCH = 100
+log = logging.getLogger("ecitizen.archive")
+
+
+@dataclass(frozen=True)
+class LinkTask:
+    """What the checker needs to know about one link (plain data, not the ORM row)."""
+
+    id: int
+    url: str
+    title: str
+    state: LinkState
+    content_hash: str | None
+    #: whether a main-text baseline exists (the text itself is read only when the page moved)
+    has_main_text: bool
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    link_id: int
+    url: str
+    outcome: str
+    status: str
+    previous_status: str
+    detail: str
+    http_status: int | None
+    final_url: str | None
+    proposed_url: str | None
+    method: str
+    elapsed_ms: int | None
+    attempts: int
+    events: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "link_id": self.link_id, "url": self.url, "display_url": display_url(self.url),
+            "outcome": self.outcome, "status": self.status, "previous_status": self.previous_status,
+            "detail": self.detail, "explanation": st.STATUS_EXPLANATIONS.get(self.status, ""),
+            "http_status": self.http_status, "final_url": self.final_url, "proposed_url": self.proposed_url,
+            "method": self.method, "elapsed_ms": self.elapsed_ms, "attempts": self.attempts,
+            "events": list(self.events),
+        }
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    started_at: datetime
+    elapsed_seconds: float
+    results: tuple[LinkResult, ...] = field(default_factory=tuple)
+
+    @property
+    def counts_by_outcome(self) -> dict[str, int]:
+        return dict(sorted(Counter(r.outcome for r in self.results).items()))
+
+    @property
+    def counts_by_status(self) -> dict[str, int]:
+        return dict(sorted(Counter(r.status for r in self.results).items()))
+
+    @property
+    def events(self) -> list[tuple[str, str]]:
+        return [(r.url, e) for r in self.results for e in r.events]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at.isoformat(),
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "checked": len(self.results),
+            "counts_by_outcome": self.counts_by_outcome,
+            "counts_by_status": self.counts_by_status,
+            "events": [{"url": u, "event": e} for u, e in self.events],
+            "results": [r.as_json() for r in self.results],
+        }
+
+
+def state_rules(config: Config) -> StateRules:
+    lc = config.links
+    return StateRules(
+        broken_after_failures=lc.broken_after_failures,
+        check_interval=timedelta(hours=lc.check_interval_hours),
+        confirm_after=timedelta(hours=lc.confirm_after_hours),
+    )
+
+
+def select_links(session: Session, *, now: datetime, due_only: bool, urls: Sequence[str] | None) -> list[LinkTask]:
+    """The links to check as plain data, interleaved by host (so a window of them spans many hosts)."""
+    c = Link.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(c.id, c.url, c.title, c.status, c.status_since, c.consecutive_failures, c.proposed_url,
+                      c.status_detail, c.content_hash, c.main_text.is_not(None))
+    if urls:
+        query = query.where(c.url.in_([canonical_url(u) for u in urls]))
+    elif due_only:
+        query = query.where(or_(c.next_check_at.is_(None), c.next_check_at <= now))
+    query = query.order_by(c.id)
+    by_host: dict[str, list[LinkTask]] = {}
+    rows = session.connection().execute(query)
+    for (id_, url, title, status, since, failures, proposed, detail, chash, has_text) in rows:
+        task = LinkTask(id_ or 0, url, title, LinkState(status, since, failures, proposed, detail), chash,
+                        bool(has_text))
+        by_host.setdefault(host_of(url), []).append(task)
+    return [t for group in itertools.zip_longest(*by_host.values()) for t in group if t is not None]
+
+
+@dataclass(frozen=True)
+class _Write:
+    task: LinkTask
+    outcome: CheckOutcome
+    method: str
+    elapsed_ms: int | None
+    attempts: int
+    new_state: LinkState
+    next_check_at: datetime
+    events: tuple[Event, ...]
+    content_hash: str | None
+    main_text: str | None
+    changed: bool
+
+
+def _write_batch(app: App, batch: list[_Write], now: datetime) -> None:
+    """Write one batch in one transaction with bulk statements (the event loop shares the GIL)."""
+    with session_scope(app.engine) as session:
+        ids = [w.task.id for w in batch]
+        alive = set(session.exec(select(Link.id).where(col(Link.id).in_(ids))).all())
+        batch = [w for w in batch if w.task.id in alive]  # links removed while we were checking
+        if not batch:
+            return
+        updates: list[dict[str, Any]] = []
+        for w in batch:
+            s = w.new_state
+            row: dict[str, Any] = {
+                "b_id": w.task.id, "status": s.status, "status_since": s.status_since,
+                "status_detail": s.status_detail, "consecutive_failures": s.consecutive_failures,
+                "proposed_url": s.proposed_url, "http_status": w.outcome.http_status,
+                "final_url": w.outcome.final_url, "last_checked_at": now, "next_check_at": w.next_check_at,
+                "content_hash": w.content_hash if w.content_hash is not None else w.task.content_hash,
+            }
+            updates.append(row)
+        table = Link.__table__  # type: ignore[attr-defined]
+        stmt = update(table).where(table.c.id == bindparam("b_id")).values(
+            {k: bindparam(k) for k in updates[0] if k != "b_id"})
+        session.connection().execute(stmt, updates)
+        changed = [{"b_id": w.task.id, "changed_at": now} for w in batch if w.changed]
+        if changed:
+            session.connection().execute(
+                update(table).where(table.c.id == bindparam("b_id")).values(changed_at=bindparam("changed_at")),
+                changed)
+        texts = [{"b_id": w.task.id, "main_text": w.main_text} for w in batch if w.main_text is not None]
+        if texts:
+            session.connection().execute(
+                update(table).where(table.c.id == bindparam("b_id")).values(main_text=bindparam("main_text")),
+                texts)
+        session.connection().execute(insert(LinkCheck.__table__), [  # type: ignore[attr-defined]
+            {"link_id": w.task.id, "checked_at": now, "outcome": w.outcome.outcome,
+             "http_status": w.outcome.http_status, "final_url": w.outcome.final_url, "method": w.method,
+             "elapsed_ms": w.elapsed_ms,
+             "error": None if w.outcome.outcome in (st.OK, st.REDIRECTED, st.MOVED) else w.outcome.detail[:1000]}
+            for w in batch
+        ])
+        events = [{"link_id": w.task.id, "at": now, "kind": ev.kind, "summary": ev.summary,
+                   "diff_text": ev.diff_text, "acknowledged": False} for w in batch for ev in w.events]
+        if events:
+            session.connection().execute(insert(LinkEvent.__table__), events)  # type: ignore[attr-defined]
+
+
+def _compare(app: App, task: LinkTask, result: ProbeResult, main: str, threshold: float
+             ) -> tuple[str | None, str | None, Event | None]:
+    """(new content hash, new main-text baseline, changed event) for one 2xx page whose page moved.
+
+    Runs in the writer thread: reads the old baseline from the database only now (the checker does
+    not hold 10,000 main texts in memory) and diffs off the event loop.
+    """
+    old: str | None = None
+    if task.has_main_text:
+        with session_scope(app.engine) as session:
+            old = session.exec(select(Link.main_text).where(Link.id == task.id)).first()
+    if old is None:
+        return result.fingerprint, main, None
+    decision = decide_change(old, main, threshold, title=task.title or result.observation.title)
+    if decision is None:
+        return result.fingerprint, None, None  # below the threshold: keep the old baseline, drift accumulates
+    return result.fingerprint, main, Event("changed", decision.summary, decision.diff_text)
+
+
+def _needs_change_step(task: LinkTask, result: ProbeResult, outcome: CheckOutcome) -> bool:
+    if outcome.outcome not in (st.OK, st.REDIRECTED, st.MOVED) or not result.html:
+        return False
+    return result.fingerprint != task.content_hash or not task.has_main_text
+
+
+async def _run(app: App, tasks: list[LinkTask], now: datetime, hosts: Mapping[str, str] | None
+               ) -> list[LinkResult]:
+    cfg = app.config
+    rules = state_rules(cfg)
+    loop = asyncio.get_running_loop()
+    results: list[LinkResult] = []
+    pending_writes: list[asyncio.Future[None]] = []
+    batch: list[_Write] = []
+    writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="links-writer")
+    # one thread: trafilatura is CPU-bound and every extra thread takes the GIL from the event loop
+    extractor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="links-text")
+
+    def flush() -> None:
+        nonlocal batch
+        if batch:
+            pending_writes.append(loop.run_in_executor(writer, _write_batch, app, batch, now))
+            batch = []
+
+    async def one(prober: Prober, task: LinkTask) -> None:
+        try:
+            await check_one(prober, task)
+        except Exception:  # a bug on one link must not stop the run; the link stays due
+            log.exception("checking %s failed", task.url)
+
+    async def check_one(prober: Prober, task: LinkTask) -> None:
+        probe = await prober.probe(task.url)
+        obs = probe.observation
+        outcome = classify_check(obs)
+        content_hash, main_text, changed = (None, None, None)
+        if _needs_change_step(task, probe, outcome):
+            main = await loop.run_in_executor(extractor, extract_main_text, probe.html)
+            content_hash, main_text, changed = await loop.run_in_executor(
+                writer, _compare, app, task, probe, main, cfg.links.change_threshold)
+        transition = next_state(task.state, outcome, rules, now)
+        events = transition.events + ((changed,) if changed else ())
+        batch.append(_Write(task, outcome, obs.method, obs.elapsed_ms, obs.attempts, transition.state,
+                            transition.next_check_at, events, content_hash, main_text, changed is not None))
+        results.append(LinkResult(
+            task.id, task.url, outcome.outcome, transition.state.status, task.state.status, outcome.detail,
+            outcome.http_status, outcome.final_url, transition.state.proposed_url, obs.method, obs.elapsed_ms,
+            obs.attempts, tuple(e.summary for e in events),
+        ))
+        if len(batch) >= WRITE_BATCH:
+            flush()
+
+    try:
+        # a sliding window of link tasks (not all at once): memory stays flat for 10,000 links
+        window = asyncio.Semaphore(max(256, 4 * cfg.links.global_concurrency))
+        running: set[asyncio.Task[None]] = set()
+
+        async def guarded(prober: Prober, task: LinkTask) -> None:
+            try:
+                await one(prober, task)
+            finally:
+                window.release()
+
+        async with Prober(cfg.links, cfg.http, hosts=hosts) as prober:
+            for t in tasks:
+                await window.acquire()
+                job = asyncio.create_task(guarded(prober, t))
+                running.add(job)
+                job.add_done_callback(running.discard)
+            while running:
+                await asyncio.gather(*list(running))
+        flush()
+        await asyncio.gather(*pending_writes)
+    finally:
+        writer.shutdown(wait=True)
+        extractor.shutdown(wait=True)
+    return results
+
+
+def check_links(
+    app: App, *, due_only: bool = True, urls: Sequence[str] | None = None, hosts: Mapping[str, str] | None = None,
+) -> CheckReport:
+    """Check the due links (or all, or the given URLs); write results; return the report.
+
+    A failing link never stops the run: every failure is an outcome recorded on the link.
+    ``hosts`` replaces DNS by a fixed name → address table (tests and the demo only).
+    """
+    now = app.now()
+    started = time.monotonic()
+    with session_scope(app.engine) as session:
+        tasks = select_links(session, now=now, due_only=due_only, urls=urls)
+    results = asyncio.run(_run(app, tasks, now, hosts)) if tasks else []
+    order = {t.id: i for i, t in enumerate(tasks)}
+    results.sort(key=lambda r: order.get(r.link_id, 0))
+    return CheckReport(now, time.monotonic() - started, tuple(results))

@@ -1,0 +1,131 @@
+"""The link report: a pure function over rows, for the CLI, the weekly digest and the web page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from archive import status as st
+from ecitizen.storage import Link, LinkEvent
+from ecitizen.urls import display_url
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    link_id: int
+    url: str
+    title: str
+    status: str
+    reason: str
+    explanation: str
+    detail: str
+    proposed_url: str | None
+    since: datetime | None
+    diff_text: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "link_id": self.link_id, "url": self.url, "display_url": display_url(self.url), "title": self.title,
+            "status": self.status, "reason": self.reason, "explanation": self.explanation, "detail": self.detail,
+            "proposed_url": self.proposed_url,
+            "proposed_display_url": display_url(self.proposed_url) if self.proposed_url else None,
+            "since": self.since.isoformat() if self.since else None, "diff": self.diff_text,
+        }
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    link_id: int
+    url: str
+    title: str
+    kind: str
+    at: datetime
+    summary: str
+    diff_text: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"link_id": self.link_id, "url": self.url, "display_url": display_url(self.url),
+                "title": self.title, "kind": self.kind, "at": self.at.isoformat(), "summary": self.summary,
+                "diff": self.diff_text}
+
+
+@dataclass(frozen=True)
+class Unreviewed:
+    link_id: int
+    url: str
+    title: str
+    reviewed_at: datetime | None
+    added_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {"link_id": self.link_id, "url": self.url, "display_url": display_url(self.url),
+                "title": self.title, "reviewed_at": self.reviewed_at.isoformat() if self.reviewed_at else None,
+                "added_at": self.added_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class LinkReport:
+    generated_at: datetime
+    total: int
+    counts: dict[str, int]
+    needs_attention: tuple[AttentionItem, ...] = field(default_factory=tuple)
+    recent_events: tuple[ChangeEvent, ...] = field(default_factory=tuple)
+    oldest_unreviewed: tuple[Unreviewed, ...] = field(default_factory=tuple)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "generated_at": self.generated_at.isoformat(), "total": self.total, "counts": self.counts,
+            "status_labels": {k: st.STATUS_LABELS[k] for k in self.counts if k in st.STATUS_LABELS},
+            "needs_attention": [a.as_json() for a in self.needs_attention],
+            "recent_events": [e.as_json() for e in self.recent_events],
+            "oldest_unreviewed": [u.as_json() for u in self.oldest_unreviewed],
+        }
+
+
+_REASONS = {
+    st.MOVED: "страница переехала", st.BROKEN: "страница не найдена", st.SOFT_404: "«страница не найдена»",
+    st.TLS_ERROR: "ошибка сертификата",
+}
+
+
+def link_report(session: Session, *, now: datetime, days: int = 7, unreviewed_limit: int = 10) -> LinkReport:
+    """Counts by status, links that need a person, recent events (``days``), oldest unreviewed."""
+    links = list(session.exec(select(Link).order_by(col(Link.id))))
+    counts: dict[str, int] = {}
+    for link in links:
+        counts[link.status] = counts.get(link.status, 0) + 1
+    since = now - timedelta(days=days)
+    events = list(session.exec(
+        select(LinkEvent).where(col(LinkEvent.at) >= since).order_by(col(LinkEvent.at).desc(), col(LinkEvent.id))
+    ))
+    by_id = {link.id: link for link in links}
+    attention: list[AttentionItem] = []
+    for link in links:
+        if link.status in st.NEEDS_PERSON:
+            attention.append(AttentionItem(
+                link.id or 0, link.url, link.title, link.status, _REASONS[link.status],
+                st.STATUS_EXPLANATIONS[link.status], link.status_detail, link.proposed_url, link.status_since,
+            ))
+    changed_seen: set[int] = set()
+    for ev in events:
+        evlink = by_id.get(ev.link_id)
+        if ev.kind == "changed" and not ev.acknowledged and evlink is not None and ev.link_id not in changed_seen:
+            changed_seen.add(ev.link_id)
+            attention.append(AttentionItem(
+                evlink.id or 0, evlink.url, evlink.title, "changed", "изменился текст страницы",
+                "Текст страницы заметно изменился: проверьте, что ссылка всё ещё ведёт на нужную информацию.",
+                ev.summary, None, ev.at, ev.diff_text,
+            ))
+    recent = tuple(
+        ChangeEvent(ev.link_id, by_id[ev.link_id].url, by_id[ev.link_id].title, ev.kind, ev.at, ev.summary,
+                    ev.diff_text)
+        for ev in events if ev.link_id in by_id
+    )
+    never = datetime.min.replace(tzinfo=now.tzinfo)
+    unreviewed = sorted(links, key=lambda lk: (lk.reviewed_at or never, lk.added_at, lk.id or 0))
+    oldest = tuple(Unreviewed(lk.id or 0, lk.url, lk.title, lk.reviewed_at, lk.added_at)
+                   for lk in unreviewed[:unreviewed_limit])
+    return LinkReport(now, len(links), dict(sorted(counts.items())), tuple(attention), recent, oldest)

@@ -1,0 +1,164 @@
+"""Benchmark: crawl a local listing site of 1,000 pages × 20 items with politeness lifted, with full
+item processing (extract → prepare_entries → store_items in SQLite), beside ``scrapy bench`` run on
+the same machine in the same run.
+
+    .venv/bin/python benchmarks/crawl_listing.py [--pages 1000] [--bench-seconds 20]
+
+Prints pages/min for both and the ratio (goal: ≥ 0.8 of scrapy bench). The site is served by a
+separate process on 127.0.0.5 so that it does not share the crawler's interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ITEMS_PER_PAGE = 20
+HOST = "127.0.0.5"
+MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
+          "ноября", "декабря")
+
+
+def listing_page(n: int) -> bytes:
+    rows = []
+    for i in range(ITEMS_PER_PAGE):
+        k = n * ITEMS_PER_PAGE + i
+        day, month = 1 + k % 28, MONTHS[k % 12]
+        rows.append(
+            f'<article class="re-news__article"><div class="re-news__article-info">'
+            f'<span class="re-news__article-date">{day} {month} 2026 года, {k % 24:02d}:{k % 60:02d}</span></div>'
+            f'<a class="re-news__article-link" href="/press_center/news/{k}">'
+            f'<h3 class="re-news__article-title">Новость {k}: Соцфонд сообщает о выплатах и пенсиях, '
+            f'теперь можно подать заявление на Госуслугах</h3></a>'
+            f'<p class="re-news__article-description">Подробности о мерах поддержки №{k} для жителей '
+            f'<b>Омской области</b>, <a href="/x/{k}">ссылка</a>.</p></article>')
+    nav = "".join(f'<a href="?page={p}">{p}</a>' for p in range(max(1, n - 3), n + 4))
+    html = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Новости — стр. {n}</title></head><body>"
+            f"<header><nav>{'<a href=/>Главная</a>' * 20}</nav></header><main>{''.join(rows)}</main>"
+            f"<div class='pager'>{nav}</div><footer>{'© СФР ' * 50}</footer></body></html>")
+    return html.encode("utf-8")
+
+
+def serve(port_queue: multiprocessing.Queue, pages: int) -> None:  # type: ignore[type-arg]
+    from tests.support.httpserver import LocalServer, Reply, Request
+
+    cache = {n: listing_page(n) for n in range(1, pages + 1)}
+    headers = {"Content-Type": "text/html; charset=utf-8"}
+
+    def handler(req: Request) -> Reply:
+        m = re.search(r"page=(\d+)", req.query)
+        n = int(m.group(1)) if m else 1
+        body = cache.get(n)
+        return Reply(200, body, headers) if body else Reply(404, b"", headers)
+
+    srv = LocalServer(HOST)
+    srv.route("/press_center/news/", handler)
+    srv.start()
+    port_queue.put(srv.port)
+    while True:
+        time.sleep(3600)
+
+
+def run_ours(pages: int) -> dict[str, float]:
+    from crawler.runner import crawl
+    from ecitizen.app import App
+    from ecitizen.config import parse_config
+    from ecitizen.db import session_scope
+    from ecitizen.store import seed_sources
+
+    q: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    proc = multiprocessing.Process(target=serve, args=(q, pages), daemon=True)
+    proc.start()
+    port = q.get(timeout=60)
+    try:
+        with tempfile.TemporaryDirectory(prefix="ecitizen-bench-") as tmp:
+            import yaml
+
+            data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+            data.update(database_url=f"sqlite:///{tmp}/bench.db", data_dir=f"{tmp}/data")
+            data["http"]["allow_private_targets"] = True
+            data["crawler"] = {**data["crawler"], "download_delay": 0, "autothrottle": False,
+                               "concurrency_per_domain": 16, "retry_times": 0}
+            data["sources"] = [{
+                "name": "bench-listing", "kind": "listing", "timezone": "Europe/Moscow",
+                "url": f"http://{HOST}:{port}/press_center/news/",
+                "settings": {"item": "article.re-news__article", "title": "h3.re-news__article-title",
+                             "link": "a.re-news__article-link::attr(href)", "date": "span.re-news__article-date",
+                             "summary": "p.re-news__article-description",
+                             "pages": {"template": "?page={n}", "start": 2}, "max_pages": pages},
+            }]
+            app = App(config=parse_config(data, base_dir=tmp))
+            with session_scope(app.engine) as s:
+                seed_sources(s, app.config.sources)
+            t0 = time.perf_counter()
+            report = crawl(app, timeout=1800)
+            wall = time.perf_counter() - t0
+            src = report.sources[0]
+            log = Path(report.log_path or "").read_text(encoding="utf-8", errors="replace")
+            m = re.search(r"'elapsed_time_seconds': ([\d.]+)", log)
+            elapsed = float(m.group(1)) if m else wall
+            m = re.search(r"stored in ([\d.]+) s", log)
+            store = float(m.group(1)) if m else 0.0
+            if src.outcome != "ok" or src.added != pages * ITEMS_PER_PAGE:
+                print(f"warning: {src}", file=sys.stderr)
+            return {"pages": float(src.pages), "added": float(src.added), "wall_s": wall, "crawl_s": elapsed,
+                    "store_s": store}
+    finally:
+        proc.terminate()
+        proc.join()
+
+
+def run_scrapy_bench(seconds: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [str(Path(sys.executable).parent / "scrapy"), "bench", "-s", f"CLOSESPIDER_TIMEOUT={seconds}",
+             "-s", "LOGSTATS_INTERVAL=2"],
+            capture_output=True, text=True, cwd=tmp, timeout=seconds + 120, check=False,
+        )
+    text = out.stdout + out.stderr
+    rates = [int(r) for r in re.findall(r"Crawled \d+ pages \(at (\d+) pages/min\)", text)]
+    pages = [int(p) for p in re.findall(r"Crawled (\d+) pages", text)]
+    m = re.search(r"'elapsed_time_seconds': ([\d.]+)", text)
+    elapsed = float(m.group(1)) if m else float(seconds)
+    steady = [r for r in rates[1:] if r > 0] or rates
+    return {"median_rate": float(statistics.median(steady)) if steady else 0.0,
+            "overall_rate": (max(pages) / elapsed * 60) if pages else 0.0}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=1000)
+    ap.add_argument("--bench-seconds", type=int, default=20)
+    args = ap.parse_args()
+    ours = run_ours(args.pages)
+    bench = run_scrapy_bench(args.bench_seconds)
+    ours_rate = ours["pages"] / ours["crawl_s"] * 60
+    ours_wall_rate = ours["pages"] / ours["wall_s"] * 60
+    print(f"ecitizen listing crawl: {ours['pages']:.0f} pages, {ours['added']:.0f} items stored")
+    print(f"  crawl (Scrapy elapsed, incl. item processing and the SQLite commit): {ours['crawl_s']:.1f} s "
+          f"→ {ours_rate:.0f} pages/min")
+    print(f"  end to end (process start, migrations, report): {ours['wall_s']:.1f} s → {ours_wall_rate:.0f} pages/min")
+    fetch_s = max(ours["crawl_s"] - ours["store_s"], 1e-9)
+    print(f"  of which fetch + extract: {fetch_s:.1f} s → {ours['pages'] / fetch_s * 60:.0f} pages/min; "
+          f"prepare_entries + store_items of {ours['added']:.0f} items: {ours['store_s']:.1f} s "
+          f"({ours['store_s'] / max(ours['added'], 1) * 1000:.1f} ms/item)")
+    print(f"scrapy bench ({args.bench_seconds} s): median {bench['median_rate']:.0f} pages/min, "
+          f"overall {bench['overall_rate']:.0f} pages/min")
+    ref = bench["overall_rate"] or bench["median_rate"]
+    if ref:
+        print(f"ratio crawl / scrapy bench (overall): {ours_rate / ref:.2f}   end-to-end: {ours_wall_rate / ref:.2f}"
+              f"   fetch + extract only: {ours['pages'] / fetch_s * 60 / ref:.2f}   (goal ≥ 0.80)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""Benchmark: the link checker against its politeness bound and against LinkChecker.
+
+2,000 links on 20 loopback hosts (127.0.0.10–127.0.0.29), every answer delayed 100 ms, per-host
+limit 4, minimum host interval 0. The bound is (links per host / per-host limit) × delay = 2.5 s.
+The servers run in a separate process (so their CPU does not share our GIL). In the same run,
+LinkChecker (default settings, recursion level 1 from a page listing the same URLs, external links
+checked) is timed on the same servers. Peak memory is measured for 10,000 links in a subprocess.
+
+    .venv/bin/python benchmarks/links_check.py [--links 2000] [--memory-links 10000] [--no-linkchecker]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HOSTS = [f"127.0.0.{i}" for i in range(10, 30)]
+LIST_HOST = "127.0.0.9"
+DELAY = 0.1
+PER_HOST = 4
+
+
+def _page(path: str) -> tuple[int, bytes]:
+    if not path.startswith("/page/"):
+        return 404, b"<html><head><title>404</title></head><body>not found</body></html>"
+    n = path.rsplit("/", 1)[-1]
+    return 200, (f"<!DOCTYPE html><html><head><title>Услуга {n}</title></head><body><nav>Меню</nav>"
+                 f"<main><h1>Услуга {n}</h1><p>Как получить услугу номер {n} через портал госуслуг: "
+                 f"заявление, документы, сроки.</p></main></body></html>").encode()
+
+
+async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, extra: dict[str, bytes]) -> None:
+    """A minimal HTTP/1.1 keep-alive server: every answer after ``DELAY`` (threads were the bottleneck)."""
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+            path = target.split("?", 1)[0]
+            if path in extra:
+                status, body = 200, extra[path]
+            else:
+                await asyncio.sleep(DELAY)
+                status, body = _page(path)
+            reason = "OK" if status == 200 else "Not Found"
+            writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n"
+                         f"Content-Length: {len(body)}\r\n\r\n".encode() + (b"" if method == "HEAD" else body))
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+        pass
+    finally:
+        writer.close()
+
+
+def serve(port_file: str) -> None:
+    """Run the 20 slow hosts and the list-page host until killed."""
+
+    async def run() -> None:
+        links_html = Path(port_file).with_suffix(".html")
+        ports = []
+        for host in HOSTS:
+            srv = await asyncio.start_server(lambda r, w: _handle(r, w, {}), host, 0, backlog=1024)
+            ports.append(srv.sockets[0].getsockname()[1])
+        lister = await asyncio.start_server(
+            lambda r, w: _handle(r, w, {"/links.html": links_html.read_bytes()}), LIST_HOST, 0)
+        list_url = f"http://{LIST_HOST}:{lister.sockets[0].getsockname()[1]}/links.html"
+        Path(port_file).write_text(json.dumps({"ports": ports, "list": list_url}))
+        await asyncio.Event().wait()
+
+    asyncio.run(run())
+
+
+def make_urls(ports: list[int], n: int) -> list[str]:
+    return [f"http://{HOSTS[i % len(HOSTS)]}:{ports[i % len(HOSTS)]}/page/{i}" for i in range(n)]
+
+
+def make_app(tmp: Path, *, global_concurrency: int) -> object:
+    from ecitizen.app import App
+    from ecitizen.config import parse_config
+
+    data = {
+        "database_url": f"sqlite:///{tmp / 'bench.db'}", "data_dir": str(tmp / "data"),
+        "http": {"allow_private_targets": True},
+        "links": {"per_host_concurrency": PER_HOST, "global_concurrency": global_concurrency,
+                  "min_host_interval_seconds": 0, "retries": 2},
+    }
+    return App(config=parse_config(data, base_dir=str(tmp)))
+
+
+def load_links(app: object, urls: list[str]) -> None:
+    from sqlalchemy import insert
+
+    from ecitizen.db import session_scope
+    from ecitizen.storage import Link
+    from ecitizen.urls import canonical_url
+
+    with session_scope(app.engine) as s:  # type: ignore[attr-defined]
+        s.execute(insert(Link), [{"url": canonical_url(u), "tags": [], "topics": []} for u in urls])
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def run_ours(urls: list[str], tmp: Path) -> tuple[float, float, float, float, dict[str, int]]:
+    from archive.checker import check_links
+
+    app = make_app(tmp, global_concurrency=PER_HOST * len(HOSTS))
+    load_links(app, urls)
+    t0, c0 = time.perf_counter(), _cpu()
+    first = check_links(app, due_only=False)  # type: ignore[arg-type]
+    cold, cold_cpu = time.perf_counter() - t0, _cpu() - c0
+    t0, c0 = time.perf_counter(), _cpu()
+    second = check_links(app, due_only=False)  # type: ignore[arg-type]
+    warm, warm_cpu = time.perf_counter() - t0, _cpu() - c0
+    assert len(first.results) == len(urls) == len(second.results)
+    return cold, cold_cpu, warm, warm_cpu, second.counts_by_outcome
+
+
+def run_network_only(urls: list[str]) -> float:
+    """The HTTP layer alone (Prober.fetch: gates, requests, capped bodies; no analysis, no database)."""
+    from archive.probe import Prober
+    from ecitizen.config import HttpConfig, LinksConfig
+
+    links = LinksConfig(per_host_concurrency=PER_HOST, global_concurrency=PER_HOST * len(HOSTS),
+                        min_host_interval_seconds=0)
+
+    async def go() -> float:
+        async with Prober(links, HttpConfig(allow_private_targets=True)) as prober:
+            t0 = time.perf_counter()
+            await asyncio.gather(*(prober.fetch(u) for u in urls))
+            return time.perf_counter() - t0
+
+    return asyncio.run(go())
+
+
+def memory_child(ports: list[int], n: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="links-mem-"))
+    from archive.checker import check_links
+
+    app = make_app(tmp, global_concurrency=PER_HOST * len(HOSTS))
+    load_links(app, make_urls(ports, n))
+    t0 = time.perf_counter()
+    report = check_links(app, due_only=False)  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"links": len(report.results), "elapsed": elapsed, "peak_mb": peak_kb / 1024,
+                      "outcomes": report.counts_by_outcome}))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_linkchecker(list_url: str, tmp: Path) -> tuple[float, int]:
+    """LinkChecker with default settings; CSV on stdout (as root it drops to ``nobody``, so no files)."""
+    exe = ROOT / ".venv" / "bin" / "linkchecker"
+    home = tmp / "lc-home"
+    home.mkdir(exist_ok=True)
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home), "XDG_DATA_HOME": str(home)}
+    t0 = time.perf_counter()
+    proc = subprocess.run([str(exe), "--check-extern", "-r", "1", "--no-status", "-v", "-o", "csv", list_url],
+                          env=env, check=False, capture_output=True, text=True, timeout=3600)
+    elapsed = time.perf_counter() - t0
+    checked = len({line.split(";")[0] for line in proc.stdout.splitlines() if "/page/" in line})
+    return elapsed, checked
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--links", type=int, default=2000)
+    ap.add_argument("--memory-links", type=int, default=10_000)
+    ap.add_argument("--no-linkchecker", action="store_true")
+    ap.add_argument("--serve", help=argparse.SUPPRESS)
+    ap.add_argument("--memory-child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    if args.memory_child:
+        memory_child(json.loads(args.memory_child), args.memory_links)
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="links-bench-"))
+    port_file = tmp / "ports.json"
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file)])
+    try:
+        for _ in range(100):
+            if port_file.exists() and port_file.read_text():
+                break
+            time.sleep(0.05)
+        info = json.loads(port_file.read_text())
+        ports = info["ports"]
+        urls = make_urls(ports, args.links)
+        port_file.with_suffix(".html").write_text(
+            "<html><body>" + "".join(f'<a href="{u}">{i}</a>\n' for i, u in enumerate(urls)) + "</body></html>")
+        per_host = args.links / len(HOSTS)
+        bound = per_host / PER_HOST * DELAY
+        load_before = os.getloadavg()[0]
+        cold, cold_cpu, warm, warm_cpu, outcomes = run_ours(urls, tmp)
+        n = args.links
+        print(f"machine: {os.cpu_count()} cores, load average {load_before:.1f} before / "
+              f"{os.getloadavg()[0]:.1f} after (other work shares these cores)")
+        print(f"links: {n} on {len(HOSTS)} hosts, delay {DELAY * 1000:.0f} ms, per-host limit {PER_HOST}")
+        print(f"bound: {bound:.2f} s")
+        print(f"ours, first run (main text extracted for every page): {cold:.2f} s = {cold / bound:.2f}x bound; "
+              f"CPU {cold_cpu:.2f} s ({cold_cpu / n * 1000:.2f} ms/link)")
+        print(f"ours, second run (steady state):                        {warm:.2f} s = {warm / bound:.2f}x bound; "
+              f"CPU {warm_cpu:.2f} s ({warm_cpu / n * 1000:.2f} ms/link)")
+        print(f"outcomes: {outcomes}")
+        net = run_network_only(urls)
+        print(f"HTTP layer alone (same schedule, no page analysis, no database): {net:.2f} s "
+              f"= {net / bound:.2f}x bound")
+        if not args.no_linkchecker:
+            lc, checked = run_linkchecker(info["list"], tmp)
+            print(f"LinkChecker (default settings, -r 1 --check-extern): {lc:.2f} s for {checked} URLs "
+                  f"= {lc / bound:.2f}x bound")
+            print(f"speed ratio LinkChecker / ours: {lc / warm:.1f}x (steady state), {lc / cold:.1f}x (first run)")
+        if args.memory_links:
+            mem = subprocess.run([sys.executable, __file__, "--memory-child", json.dumps(ports),
+                                  "--memory-links", str(args.memory_links)],
+                                 capture_output=True, text=True, check=True)
+            m = json.loads(mem.stdout.strip().splitlines()[-1])
+            mbound = args.memory_links / len(HOSTS) / PER_HOST * DELAY
+            print(f"memory: {m['links']} links, peak RSS {m['peak_mb']:.0f} MB (goal < 200 MB); "
+                  f"time {m['elapsed']:.2f} s = {m['elapsed'] / mbound:.2f}x its bound {mbound:.1f} s")
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

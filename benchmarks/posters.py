@@ -1,0 +1,128 @@
+"""Benchmark: a month's info-zone poster with 12 items for 41 libraries.
+
+Prints seconds per poster for ``digest.poster.make_posters`` (selection, Jinja2, QR codes,
+WeasyPrint, atomic writes) beside WeasyPrint alone rendering the very same HTML, and the
+overhead ratio (the bound: under 25 %).
+
+    .venv/bin/python benchmarks/posters.py [--libraries 41] [--items 12] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TITLES = [
+    "Теперь можно записаться к врачу через Госуслуги без визита в поликлинику",
+    "Социальный фонд: выплата пенсии в декабре пройдёт раньше обычного",
+    "Как защититься от телефонных мошенников: пять простых правил",
+    "Новая услуга: загранпаспорт нового поколения можно оформить на Госуслугах",
+    "Оплатить штраф ГИБДД со скидкой можно через Систему быстрых платежей",
+    "Новые маршруты автобусов в Омске с 1 декабря",
+    "Электронный больничный: что изменилось для работающих пенсионеров",
+    "Как получить налоговый вычет за лечение через личный кабинет",
+    "МФЦ Омской области продлевают часы работы в декабре",
+    "Пушкинская карта: какие библиотечные события можно посетить",
+    "Госключ: как подписать документ электронной подписью со смартфона",
+    "Запись в детский сад и школу теперь доступна онлайн",
+]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--libraries", type=int, default=41)
+    ap.add_argument("--items", type=int, default=12)
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+
+    from weasyprint import HTML
+
+    from digest.poster import make_posters
+    from ecitizen.app import App
+    from ecitizen.config import parse_config
+    from ecitizen.db import session_scope
+    from ecitizen.pipeline import EntryData, prepare_entries
+    from ecitizen.storage import Item, Source
+    from ecitizen.store import store_items
+    from tests.conftest import base_config_data
+
+    tmp = Path(tempfile.mkdtemp(prefix="ecitizen-bench-posters-"))
+    data = base_config_data(tmp)
+    data["libraries"] = [
+        {"id": f"lib{i:02d}", "name": f"Библиотека № {i} «{['Радуга', 'Прогресс', 'Истоки', 'Гармония'][i % 4]}»",
+         "address": f"г. Омск, ул. {['Ленина', 'Мира', 'Кирова', 'Масленникова'][i % 4]}, {10 + i}",
+         "hours": "Пн–Пт 10:00–19:00, Сб 10:00–18:00, Вс — выходной",
+         "phone": f"+7 (3812) 00-00-{i:02d}", "email": f"lib{i}@example.org"}
+        for i in range(1, args.libraries + 1)
+    ]
+    data["outputs"]["poster_max_items"] = args.items
+    clock = datetime(2026, 11, 25, 6, tzinfo=UTC)
+    app = App(config=parse_config(data, base_dir=str(tmp)), now=lambda: clock)
+    entries = [
+        EntryData(url=f"https://www.gosuslugi.ru/news/bench-{i}", title=TITLES[i % len(TITLES)],
+                  summary_html=f"<p>Подробности: {TITLES[i % len(TITLES)].lower()}. Спросите библиотекаря.</p>",
+                  published_at=datetime(2026, 11, 1 + i % 28, 9, tzinfo=UTC))
+        for i in range(args.items)
+    ]
+    prepared = prepare_entries(entries, app.rules)
+    with session_scope(app.engine) as s:
+        src = Source(name="bench", url="https://www.gosuslugi.ru/newsrss")
+        s.add(src)
+        s.flush()
+        ids = store_items(s, src, prepared.items, now=clock).added
+        for item_id in ids:
+            item = s.get(Item, item_id)
+            assert item is not None
+            item.status = "approved"
+            s.add(item)
+
+    # warm-up: fonts, Pango, imports
+    make_posters(app, month="2026-11", library="lib01", out_dir=tmp / "warm")
+
+    ours: list[float] = []
+    alone: list[float] = []
+    def run_ours(r: int) -> list[Path]:
+        t0 = time.perf_counter()
+        paths = make_posters(app, month="2026-11", library="all", out_dir=tmp / f"round{r}")
+        ours.append((time.perf_counter() - t0) / args.libraries)
+        return paths
+
+    def run_alone(texts: list[str]) -> None:
+        t0 = time.perf_counter()
+        for text in texts:
+            assert HTML(string=text).write_pdf()
+        alone.append((time.perf_counter() - t0) / args.libraries)
+
+    paths = make_posters(app, month="2026-11", library="all", out_dir=tmp / "html")
+    texts = [p.read_text(encoding="utf-8") for p in paths if p.suffix == ".html"]
+    for r in range(args.rounds):
+        # alternate which side runs first: the shared machine's load drifts
+        if r % 2:
+            run_alone(texts)
+            paths = run_ours(r)
+        else:
+            paths = run_ours(r)
+            run_alone(texts)
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(paths[1]))
+    pages = len(doc)
+    doc.close()
+
+    o, w = statistics.median(ours), statistics.median(alone)
+    print(f"posters: {args.libraries} libraries × {args.items} items, {pages} A4 page(s) each, {args.rounds} rounds")
+    print(f"make_posters:      {o:.3f} s per poster ({o * args.libraries:.1f} s for all)")
+    print(f"WeasyPrint alone:  {w:.3f} s per poster (same HTML)")
+    print(f"overhead:          {100 * (o - w) / w:+.1f} %  (bound: < 25 %)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""CLI commands of ``digest``: ``digest weekly``, ``poster``, ``media-note``, ``publish``.
+
+Each command is a thin call into the Python API; heavy imports stay inside the functions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ecitizen.cli import command, config_option, emit_json, get_app, json_option
+
+
+@click.group("digest")
+def digest_group() -> None:
+    """Digests for the project manager."""
+
+
+@command(digest_group, "weekly")
+@click.option("--week", help="ISO week, e.g. 2026-W48 (default: the last complete week).")
+@click.option("--send", is_flag=True, help="Mail it to smtp.recipients.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@json_option
+def weekly_cmd(week: str | None, send: bool, out_dir: Path | None, as_json: bool) -> None:
+    """Write (and optionally send) the weekly digest: HTML and plain text."""
+    from digest.weekly import make_weekly
+
+    result = make_weekly(get_app(), week=week, out_dir=out_dir, send=send)
+    if as_json:
+        emit_json(result.as_json())
+        return
+    click.echo(f"{result.html_path}\n{result.text_path}")
+    if result.sent_to:
+        click.echo(f"sent to: {', '.join(result.sent_to)}")
+
+
+@click.command("poster")
+@config_option
+@click.option("--month", required=True, help="Month, e.g. 2026-11.")
+@click.option("--library", default="all", show_default=True, help="Library id or name, or 'all'.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@json_option
+def poster_cmd(month: str, library: str, out_dir: Path | None, as_json: bool) -> None:
+    """Monthly info-zone posters: an A4 PDF and its HTML per library."""
+    from digest.poster import make_posters
+
+    paths = make_posters(get_app(), month=month, library=library, out_dir=out_dir)
+    if as_json:
+        emit_json([str(p) for p in paths])
+        return
+    for p in paths:
+        click.echo(str(p))
+
+
+@click.command("media-note")
+@config_option
+@click.option("--month", help="Month, e.g. 2026-11 (default: the previous month).")
+@click.option("--year", type=int, help="A year's results instead of a month.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@json_option
+def media_note_cmd(month: str | None, year: int | None, out_dir: Path | None, as_json: bool) -> None:
+    """A press-release draft for local media: HTML, plain text and DOCX."""
+    from digest.media import make_media_note
+
+    paths = make_media_note(get_app(), month=month, year=year, out_dir=out_dir)
+    if as_json:
+        emit_json([str(p) for p in paths])
+        return
+    for p in paths:
+        click.echo(str(p))
+
+
+@click.command("publish")
+@config_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder the website serves.")
+@json_option
+def publish_cmd(out_dir: Path, as_json: bool) -> None:
+    """Write the public feeds, widget, link catalogue and latest posters."""
+    from digest.publish import publish
+
+    paths = publish(get_app(), out_dir=out_dir)
+    if as_json:
+        emit_json([str(p) for p in paths])
+        return
+    for p in paths:
+        click.echo(str(p))
+
+
+commands = [digest_group, poster_cmd, media_note_cmd, publish_cmd]

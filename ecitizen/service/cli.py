@@ -1,0 +1,163 @@
+"""Commands of the running service: ``ecitizen run``, ``ecitizen demo``, ``ecitizen users``.
+
+A thin loop over :mod:`ecitizen.service.server`, :mod:`ecitizen.service.demo` and
+:mod:`ecitizen.service.auth`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ecitizen.cli import command, config_option, emit_json, get_app, iso, json_option
+
+
+@click.command("run")
+@config_option
+@click.option("--host", default=None, help="Web interface address (default: web.host).")
+@click.option("--port", type=int, default=None, help="Web interface port (default: web.port).")
+@click.option("--no-web", is_flag=True, help="Only the scheduler, no web interface.")
+@click.option("--no-scheduler", is_flag=True, help="Only the web interface, no scheduled jobs.")
+def run_cmd(host: str | None, port: int | None, no_web: bool, no_scheduler: bool) -> None:
+    """Run the service: scheduled jobs and the web interface, until SIGTERM or Ctrl-C."""
+    from ecitizen.service.server import run_service
+
+    app = get_app()
+    app.config  # noqa: B018 - validate before starting anything
+    run_service(app, host=host, port=port, web=not no_web, scheduler=not no_scheduler)
+
+
+@click.command("demo")
+@click.option("--port", type=int, default=8080, show_default=True, help="Web interface port.")
+@click.option("--dir", "demo_dir", type=click.Path(file_okay=False), default="data/demo", show_default=True,
+              help="Where the demo config, database and outputs go.")
+@click.option("--no-serve", "--cycle-only", "cycle_only", is_flag=True,
+              help="Run the demo cycle, print the summary and exit (tests, CI).")
+@json_option
+def demo_cmd(port: int, demo_dir: str, cycle_only: bool, as_json: bool) -> None:
+    """Offline demo: a local sample portal, one full cycle, then the web interface."""
+    from ecitizen.service.demo import run_demo
+
+    run_demo(demo_dir=demo_dir, port=port, serve=not cycle_only, as_json=as_json)
+
+
+@click.group("users")
+def users_group() -> None:
+    """Staff accounts of the web interface."""
+
+
+@command(users_group, "add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["manager", "librarian"]), default="librarian", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def users_add(name: str, role: str, password_stdin: bool) -> None:
+    """Create a user (or set a new password and role). The password is stored hashed."""
+    from ecitizen.db import session_scope
+    from ecitizen.service.auth import add_user
+
+    if password_stdin:
+        import sys
+
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    app = get_app()
+    with session_scope(app.engine) as session:
+        _user, created = add_user(session, name, password, role=role)
+    click.echo(f"{'created' if created else 'updated'} user {name} ({role})")
+
+
+@command(users_group, "list")
+@json_option
+def users_list(as_json: bool) -> None:
+    """List users with their role and last login."""
+    from sqlmodel import select
+
+    from ecitizen.db import session_scope
+    from ecitizen.storage import User
+
+    app = get_app()
+    with session_scope(app.engine) as session:
+        rows = [
+            {"name": u.name, "role": u.role, "last_login_at": iso(u.last_login_at),
+             "locked_until": iso(u.locked_until)}
+            for u in session.exec(select(User).order_by(User.name))
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['name']:<24} {r['role']:<10} last login: {r['last_login_at'] or 'never'}")
+
+
+@command(users_group, "remove")
+@click.argument("name")
+def users_remove(name: str) -> None:
+    """Remove a user."""
+    from ecitizen.db import session_scope
+    from ecitizen.service.auth import get_user
+
+    app = get_app()
+    with session_scope(app.engine) as session:
+        session.delete(get_user(session, name))
+    click.echo(f"removed user {name}")
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """Scheduled jobs: recorded runs, and running one now."""
+
+
+@command(jobs_group, "runs")
+@click.option("--limit", type=int, default=20, show_default=True)
+@json_option
+def jobs_runs(limit: int, as_json: bool) -> None:
+    """The last recorded job runs."""
+    from ecitizen.db import session_scope
+    from ecitizen.service.jobs import last_runs
+
+    app = get_app()
+    with session_scope(app.engine) as session:
+        rows = [run_json(r) for r in last_runs(session, limit=limit)]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        err = f"  {r['error']}" if r["error"] else ""
+        click.echo(f"{r['started_at'][:19]}  {r['job']:<16} {r['outcome']:<11}{err}")
+
+
+@command(jobs_group, "run")
+@click.argument("job", type=click.Choice(["feeds_poll", "crawl", "links_check", "weekly_digest",
+                                          "monthly_outputs", "publish"]))
+@json_option
+def jobs_run(job: str, as_json: bool) -> None:
+    """Run one job now, under its lock, recorded like a scheduled run."""
+    from ecitizen.service.scheduler import Service
+
+    app = get_app()
+    result = Service(app).run_now(job)
+    data = {"job": result.job, "outcome": result.outcome, "run_id": result.run_id, "counts": result.counts,
+            "error": result.error}
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(f"{job}: {result.outcome}" + (f" ({result.error})" if result.error else ""))
+    if result.outcome == "error":
+        raise SystemExit(1)
+
+
+def run_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": getattr(r, "id", None),
+        "job": getattr(r, "job", ""),
+        "started_at": iso(getattr(r, "started_at", None)) or "",
+        "finished_at": iso(getattr(r, "finished_at", None)),
+        "outcome": getattr(r, "outcome", ""),
+        "counts": getattr(r, "counts", {}),
+        "error": getattr(r, "error", None),
+    }
+
+
+commands = [run_cmd, demo_cmd, users_group, jobs_group]

@@ -1,0 +1,101 @@
+"""``ecitizen run``: the scheduler and the web interface (waitress) in one process.
+
+Owns: starting both, the signal handling (SIGTERM/SIGINT → graceful stop: the scheduler lets the
+running job finish, then the web server closes) and :class:`WebServer`, a waitress server in a
+thread (also used by the demo, the browser tests and the benchmark).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from waitress.server import create_server
+
+from ecitizen.app import App
+from ecitizen.db import session_scope
+
+log = logging.getLogger("ecitizen.service")
+
+
+class WebServer:
+    """A waitress server for a WSGI app, running in a daemon thread."""
+
+    def __init__(self, wsgi: Any, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> None:
+        self.server = create_server(wsgi, host=host, port=port, threads=threads, ident="ecitizen",
+                                    clear_untrusted_proxy_headers=True, channel_timeout=60)
+        self.host = host
+        self.port = int(self.server.effective_port)
+        self._thread = threading.Thread(target=self._run, name="waitress", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:  # closed under us at shutdown
+            pass
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> WebServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        self.server.close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> WebServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def run_service(app: App, *, host: str | None = None, port: int | None = None, web: bool = True,
+                scheduler: bool = True, stop_event: threading.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop_event``). Nothing half-written on the way out."""
+    from ecitizen.service.scheduler import Service
+    from ecitizen.service.web import create_app
+    from ecitizen.store import seed_sources
+
+    cfg = app.config
+    with session_scope(app.engine) as session:
+        seed_sources(session, cfg.sources)
+    stop = stop_event or threading.Event()
+    service = Service(app)
+    server: WebServer | None = None
+    wsgi: Any = None
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.warning("signal %s: finishing the running job, then stopping", signum)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+    try:
+        if scheduler:
+            service.start()
+        if web:
+            wsgi = create_app(app, service=service)
+            server = WebServer(wsgi, host=host or cfg.web.host, port=port or cfg.web.port,
+                               threads=cfg.web.threads).start()
+            log.warning("web interface at %s", server.url)
+            print(f"e-citizen watch: web interface at {server.url}", flush=True)
+        while not stop.wait(1.0):
+            pass
+    finally:
+        service.stop(wait=True)
+        if wsgi is not None:
+            background = wsgi.extensions.get("ecitizen_background")
+            if background is not None:  # "check now" jobs started from the web finish too
+                background.shutdown(wait=True)
+        if server is not None:
+            server.stop()
+        print("e-citizen watch: stopped", flush=True)

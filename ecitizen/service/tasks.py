@@ -1,0 +1,168 @@
+"""The scheduled jobs' bodies: thin calls into the domain packages, returning counts.
+
+Owns: the list of jobs (:data:`JOBS`, names match the ``schedule`` config keys) and what each one
+calls. A domain package that is missing makes its job ``skipped`` (:class:`JobUnavailableError`),
+never a crash. Each body is one unit of work for graceful shutdown: the scheduler lets it finish.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ecitizen.app import App
+from ecitizen.service.jobs import JobUnavailableError
+
+TaskFn = Callable[[App, threading.Event], Mapping[str, Any]]
+
+
+def domain(module: str) -> ModuleType:
+    """Import a domain module or raise :class:`JobUnavailableError` naming it."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            raise JobUnavailableError(f"модуль {module} не установлен") from exc
+        raise
+
+
+_SUMMED = ("new_items", "updated_items", "entries", "added", "updated", "unchanged", "rejected", "pages")
+
+
+def summarize_rows(rows: list[Any]) -> dict[str, Any]:
+    """Per-source result rows → totals, the number that failed and (a few of) their names."""
+    out: dict[str, Any] = {"sources": len(rows)}
+    failed: list[str] = []
+    for row in rows:
+        if not isinstance(row, Mapping):
+            continue
+        for key in _SUMMED:
+            if isinstance(row.get(key), int):
+                out[key] = out.get(key, 0) + row[key]
+        if row.get("outcome") not in (None, "ok", "not_modified", "unchanged"):
+            failed.append(str(row.get("name", "?")))
+    out["failed"] = len(failed)
+    if failed:
+        out["failed_sources"] = ", ".join(failed[:10])
+    return out
+
+
+def report_counts(report: Any) -> dict[str, Any]:
+    """Counts for the run record from a domain report (``as_json()``, a dict, a list of paths...)."""
+    if report is None:
+        return {}
+    data = report.as_json() if hasattr(report, "as_json") else report
+    if isinstance(data, Mapping):
+        # keep the run record small: scalars, small mappings, list lengths
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            if k in ("sources", "results") and isinstance(v, list | tuple):
+                out.update(summarize_rows(list(v)) if k == "sources" else {"checked": len(v)})
+            elif isinstance(v, int | float | str | bool) or v is None:
+                out[str(k)] = v
+            elif isinstance(v, list | tuple):
+                out[str(k)] = len(v)
+            elif isinstance(v, Mapping):
+                out[str(k)] = {str(kk): vv for kk, vv in list(v.items())[:20] if isinstance(vv, int | float | str)}
+        return out
+    if isinstance(data, list | tuple):
+        if all(isinstance(x, Mapping) for x in data):
+            return summarize_rows(list(data))
+        return {"files": len(data)}
+    return {"result": str(data)[:500]}
+
+
+def out_dir(app: App) -> Path:
+    return app.config.path(app.config.outputs.out_dir)
+
+
+def previous_month(today: date) -> str:
+    first = today.replace(day=1)
+    prev = first - timedelta(days=1)
+    return f"{prev.year:04d}-{prev.month:02d}"
+
+
+def current_month(today: date) -> str:
+    return f"{today.year:04d}-{today.month:02d}"
+
+
+def feeds_poll(app: App, stop: threading.Event) -> Mapping[str, Any]:
+    return report_counts(domain("feeds.poll").poll(app))
+
+
+def crawl(app: App, stop: threading.Event) -> Mapping[str, Any]:
+    report = domain("crawler.runner").crawl(app)
+    if getattr(report, "error", None):  # the child process itself failed (per-source errors are not this)
+        raise RuntimeError(f"обход не завершён: {report.error}")
+    return report_counts(report)
+
+
+def links_check(app: App, stop: threading.Event) -> Mapping[str, Any]:
+    return report_counts(domain("archive.checker").check_links(app, due_only=True))
+
+
+def weekly_digest(app: App, stop: threading.Event) -> Mapping[str, Any]:
+    send = bool(app.config.smtp.recipients)
+    result = domain("digest.weekly").make_weekly(app, send=send)
+    counts = report_counts(result)
+    counts["sent"] = send
+    return counts
+
+
+def monthly_outputs(app: App, stop: threading.Event) -> Mapping[str, Any]:
+    """Posters for every library and a media note for the month that is starting."""
+    today = app.now().astimezone(app.config.tz).date()
+    month = current_month(today)
+    posters = domain("digest.poster").make_posters(app, month=month, library="all")
+    counts: dict[str, Any] = {"month": month, "posters": len(list(posters or []))}
+    if stop.is_set():
+        return counts
+    media = domain("digest.media")
+    paths = media.make_media_note(app, month=month)
+    counts["media_note"] = ", ".join(Path(str(p)).name for p in (paths or []))
+    return counts
+
+
+def publish(app: App, stop: threading.Event) -> Mapping[str, Any]:
+    result = domain("digest.publish").publish(app, out_dir=out_dir(app) / "public")
+    return report_counts(result)
+
+
+#: job name -> body; names are the keys of the ``schedule`` config section
+JOBS: dict[str, TaskFn] = {
+    "feeds_poll": feeds_poll,
+    "crawl": crawl,
+    "links_check": links_check,
+    "weekly_digest": weekly_digest,
+    "monthly_outputs": monthly_outputs,
+    "publish": publish,
+}
+
+#: what a librarian sees for each job
+JOB_TITLES: dict[str, str] = {
+    "feeds_poll": "Опрос лент новостей",
+    "crawl": "Обход сайтов без лент",
+    "links_check": "Проверка ссылок архива",
+    "weekly_digest": "Еженедельный обзор",
+    "monthly_outputs": "Плакаты и заметка для СМИ (раз в месяц)",
+    "publish": "Публикация лент и виджета",
+}
+
+
+DEMO_TITLES = {"sources": "Демо: источники", "links": "Демо: ссылки архива", "approve": "Демо: одобрение записей",
+               "snapshots": "Демо: сохранённые копии"}
+
+
+def job_title(name: str) -> str:
+    if name.startswith("demo:"):
+        return DEMO_TITLES.get(name.split(":", 1)[1], name)
+    if name.startswith("check_source:"):
+        return "Проверка источника «" + name.split(":", 1)[1] + "»"
+    if name.startswith("manual:"):
+        return JOB_TITLES.get(name.split(":", 1)[1], name) + " (вручную)"
+    return JOB_TITLES.get(name, name)

@@ -1,0 +1,217 @@
+"""Typed ``settings`` of the crawler source kinds (listing, sitemap, json, page, catalog, telegram).
+
+Owns: the schema of ``sources[i].settings`` for every crawler kind and the one pure function
+:func:`parse_source_settings` that validates a settings mapping into a frozen model, raising
+:class:`~ecitizen.errors.ConfigError` with the offending key (``settings.item: required key is
+missing``). ``ecitizen.config`` calls it while validating the file (so a bad selector map stops
+``load_config`` with ``sources[4].settings.item: ...``); the crawler calls it again for sources
+added at run time (web, CLI). Lives in the core because the core must not import ``crawler``.
+
+Must not import: storage, network, Scrapy, or any domain package.
+
+Selector strings: CSS by default, with parsel's ``::text`` and ``::attr(name)``; a selector that
+starts with ``xpath:`` (or ``/``, ``./``, ``(``) is XPath. A field selector without ``::text`` /
+``::attr`` means "the element's whole text" (or its ``href`` for links).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ecitizen.errors import ConfigError
+
+CRAWLER_KINDS = ("listing", "sitemap", "json", "page", "catalog", "telegram")
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: per-source override of ``crawler.robots_obey`` (logged when it differs)
+    robots_obey: bool | None = None
+    #: stop after this many list pages (next-page links or page template)
+    max_pages: int = Field(1, ge=1, le=2000)
+
+
+def _nonempty(v: str) -> str:
+    if not v or not v.strip():
+        raise ValueError("must not be empty")
+    return v.strip()
+
+
+class Pages(BaseModel):
+    """Numbered pages fetched side by side: ``template`` holds ``{n}`` (``?page={n}``).
+
+    The source URL is the first page; ``start`` is the number of the second one, so pages
+    ``start … start + max_pages - 2`` are fetched after it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    template: str
+    start: int = Field(2, ge=0)
+
+    @field_validator("template")
+    @classmethod
+    def _has_n(cls, v: str) -> str:
+        if "{n}" not in v:
+            raise ValueError("must contain {n}")
+        return v
+
+
+class ListingSettings(_Settings):
+    """A news list page: one ``item`` element per entry, fields relative to it."""
+
+    item: str
+    title: str
+    link: str = "a::attr(href)"
+    #: tried in order; the first value that parses as a date wins
+    date: tuple[str, ...] = ()
+    summary: str | None = None
+    next_page: str | None = None
+    pages: Pages | None = None
+    #: fetch each item's own page and take ``content`` from it as the full text
+    fetch_item_page: bool = False
+    content: str | None = None
+    #: follow one ``location.replace(...)`` / meta-refresh redirect of the list page (omskportal)
+    follow_js_redirect: bool = True
+
+    @field_validator("item", "title", "link")
+    @classmethod
+    def _required_text(cls, v: str) -> str:
+        return _nonempty(v)
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, str) else v
+
+
+class SitemapSettings(_Settings):
+    """A sitemap or sitemap index; unseen URLs under ``prefixes`` become items."""
+
+    prefixes: tuple[str, ...] = ("/",)
+    #: fetch each new page for its title (``<h1>``, og:title or ``<title>``)
+    fetch_titles: bool = True
+    #: "service" marks new URLs as new online services; "news" leaves it to the classifier
+    item_kind: Literal["service", "news"] = "service"
+    #: more new URLs than this at once (a restructured site) are recorded silently as baseline
+    max_new_items: int = Field(50, ge=1)
+    max_depth: int = Field(3, ge=1, le=5)
+
+
+class JsonFields(BaseModel):
+    """Dotted paths inside one record (``a.b.0.c``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: str
+    link: str | None = None
+    date: str | None = None
+    summary: str | None = None
+    id: str | None = None
+
+
+class JsonSettings(_Settings):
+    """A JSON API (or a page's embedded ``__NEXT_DATA__``) with a field mapping."""
+
+    #: dotted path to the list of records ("" = the document itself is the list)
+    items_path: str = ""
+    fields: JsonFields
+    #: a link built from record fields: ``https://www.mos.ru/authority/documents/doc/{id}/``
+    link_template: str | None = None
+    #: read the JSON from an element of an HTML page (``script#__NEXT_DATA__::text``)
+    embedded: str | None = None
+    #: query parameter carrying the page number (paging stops at an empty page or max_pages)
+    page_param: str | None = None
+    start_page: int = Field(1, ge=0)
+    #: date window parameters (gosuslugi cms/v1: startDate/endDate as DD.MM.YYYY)
+    start_date_param: str | None = None
+    end_date_param: str | None = None
+    date_param_format: str = "%d.%m.%Y"
+    window_days: int = Field(30, ge=1, le=366)
+
+
+class PageSettings(_Settings):
+    """One region of one page watched for changes."""
+
+    region: str = "body"
+    #: elements removed from the region before comparing (counters, clocks, tokens, banners)
+    ignore: tuple[str, ...] = ()
+    #: regular expressions removed from the region's text before comparing
+    ignore_patterns: tuple[str, ...] = ()
+    title: str | None = None
+
+    @field_validator("ignore_patterns")
+    @classmethod
+    def _regexes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        import re
+
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {p!r}: {exc}") from None
+        return v
+
+
+class CatalogSettings(_Settings):
+    """A service catalogue: entries with an id, a title, a link and optionally a category."""
+
+    entry: str
+    title: str
+    link: str = "a::attr(href)"
+    #: selector for the id; by default the entry's link (canonical) is its id
+    id: str | None = None
+    category: str | None = None
+    next_page: str | None = None
+    pages: Pages | None = None
+
+    @field_validator("entry", "title")
+    @classmethod
+    def _required_text(cls, v: str) -> str:
+        return _nonempty(v)
+
+
+class TelegramSettings(_Settings):
+    """The public web preview of a channel (``https://t.me/s/<channel>``)."""
+
+    #: title = the post's first line, cut to this length
+    title_length: int = Field(140, ge=20, le=500)
+
+
+KIND_MODELS: dict[str, type[_Settings]] = {
+    "listing": ListingSettings,
+    "sitemap": SitemapSettings,
+    "json": JsonSettings,
+    "page": PageSettings,
+    "catalog": CatalogSettings,
+    "telegram": TelegramSettings,
+}
+
+AnySettings = ListingSettings | SitemapSettings | JsonSettings | PageSettings | CatalogSettings | TelegramSettings
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = "settings"
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def parse_source_settings(kind: str, settings: dict[str, Any] | None) -> AnySettings:
+    """Validate ``settings`` of a crawler ``kind``. Raises ConfigError naming ``settings.<key>``."""
+    model = KIND_MODELS.get(kind)
+    if model is None:
+        raise ConfigError("kind", f"not a crawler source kind: {kind!r}")
+    try:
+        return model.model_validate(settings or {})  # type: ignore[return-value]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        raise ConfigError(_loc(tuple(err["loc"])), msg) from None

@@ -1,0 +1,388 @@
+"""Feed parsing: bytes of RSS 0.9x/1.0/2.0, Atom or JSON Feed → :class:`ParsedFeed` of
+:class:`~ecitizen.pipeline.EntryData`.
+
+Owns: choosing the character encoding (BOM, the HTTP charset, the XML declaration and the bytes
+themselves — Russian feeds come in windows-1251 and KOI8-R with right, wrong or missing charsets),
+refusing XML entity tricks (billion laughs, external entities) before feedparser sees the
+document, the Russian date handler registered with feedparser, JSON Feed 1.0/1.1 (by hand).
+
+Pure apart from feedparser's global date-handler registry; no network, no storage.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import html
+import io
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+import feedparser
+
+from ecitizen.dates import parse_date
+from ecitizen.errors import ParseError
+from ecitizen.pipeline import EntryData
+
+MAX_ENTRIES = 2000
+
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.I)
+_XML_DECL_TEXT = re.compile(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([A-Za-z0-9._:-]+)([\"'])", re.I)
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
+_ENTITY = re.compile(rb"<!ENTITY", re.I)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+#: single-byte Cyrillic encodings to try when the declared one reads as nonsense
+_CYRILLIC_FALLBACKS = ("windows-1251", "koi8-r", "koi8-u", "cp866", "iso-8859-5", "mac-cyrillic")
+_MIN_CYRILLIC = 20
+_GOOD_CYRILLIC = 0.7
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What a feed said about itself and its entries (entries are untrusted, unnormalised)."""
+
+    title: str
+    link: str | None
+    #: rss20, atom10, rss10, json11, ... (feedparser's names; "json10"/"json11" for JSON Feed)
+    version: str
+    encoding: str
+    entries: tuple[EntryData, ...]
+    #: a recoverable problem (malformed XML parsed leniently), for the log
+    warning: str | None = None
+
+
+# -- encoding ------------------------------------------------------------------------------------
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip()).name
+    except LookupError:
+        return None
+
+
+def xml_declared_encoding(body: bytes) -> str | None:
+    m = _XML_DECL.match(body[:512])
+    return m.group(1).decode("ascii").lower() if m else None
+
+
+def _cyrillic_stats(text: str) -> tuple[int, float]:
+    """(number of Cyrillic letters, share of them in lower case). Mis-decoded Cyrillic
+    (KOI8-R read as windows-1251 and the reverse) swaps the case of almost every letter."""
+    lower = upper = 0
+    for ch in text:
+        if "а" <= ch <= "я" or ch == "ё":
+            lower += 1
+        elif "А" <= ch <= "Я" or ch == "Ё":
+            upper += 1
+    total = lower + upper
+    return total, (lower / total if total else 0.0)
+
+
+def choose_encoding(body: bytes, header_charset: str | None = None) -> str:
+    """The encoding that reads ``body`` correctly, whatever the headers claim.
+
+    Order: a BOM; valid non-ASCII UTF-8 is UTF-8; otherwise the declared charsets (XML
+    declaration, then the HTTP header) are accepted when they decode cleanly and, for Cyrillic
+    text, read as plausible Russian (mostly lower-case letters); then the usual Cyrillic code
+    pages; then charset_normalizer's guess.
+    """
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return name
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    declared: list[str] = []
+    for name in (xml_declared_encoding(body), header_charset):
+        codec = _codec(name)
+        if codec and codec not in declared and codec != "utf-8" and not codec.startswith("utf-"):
+            declared.append(codec)
+    candidates = list(declared)
+    for name in _CYRILLIC_FALLBACKS:
+        codec = _codec(name)
+        if codec and codec not in candidates:
+            candidates.append(codec)
+    sample = body[:200_000]
+    best: tuple[float, str] | None = None
+    for codec in candidates:
+        try:
+            text = sample.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        count, ratio = _cyrillic_stats(text)
+        if codec in declared and count < _MIN_CYRILLIC:
+            return codec  # a declared Western code page reading as non-Cyrillic text: trust it
+        if count >= _MIN_CYRILLIC and ratio >= _GOOD_CYRILLIC:
+            return codec
+        if best is None or ratio > best[0]:
+            best = (ratio, codec)
+    try:
+        from charset_normalizer import from_bytes
+
+        guess = from_bytes(sample).best()
+        if guess is not None and guess.encoding:
+            codec = _codec(guess.encoding)
+            if codec:
+                return codec
+    except Exception:  # noqa: BLE001 - detection is a best effort
+        pass
+    return best[1] if best else "windows-1251"
+
+
+def to_utf8(body: bytes, header_charset: str | None = None) -> tuple[bytes, str]:
+    """Re-encode a document to UTF-8 (XML declaration rewritten); returns (bytes, source encoding)."""
+    enc = choose_encoding(body, header_charset)
+    if enc == "utf-8":
+        data = body[3:] if body.startswith(codecs.BOM_UTF8) else body
+        if _XML_DECL.match(data[:512]) and xml_declared_encoding(data) not in ("utf-8", "utf8"):
+            data = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<3>", data.decode("utf-8"), count=1).encode("utf-8")
+        return data, enc
+    text = body.decode(enc, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<3>", text, count=1)
+    return text.encode("utf-8"), enc
+
+
+def check_xml_safety(data: bytes) -> None:
+    """Refuse entity declarations (billion laughs, external entities) with a clear ParseError."""
+    if _ENTITY.search(data):
+        raise ParseError(
+            "the document declares XML entities (<!ENTITY>): refused as a possible billion-laughs "
+            "or external-entity attack"
+        )
+    m = _DOCTYPE.search(data)
+    if m:
+        end = data.find(b">", m.end())
+        decl = data[m.end(): end if end >= 0 else len(data)]
+        if b"[" in decl:
+            raise ParseError("the document has an internal DTD subset: refused (possible XML entity attack)")
+
+
+# -- Russian dates in feedparser -----------------------------------------------------------------
+
+_ctx = threading.local()
+_RU_OR_DMY = re.compile(r"[а-яё]|^\s*\d{1,2}\.\d{1,2}\.\d{4}", re.I)
+
+
+def _russian_date_handler(text: str) -> time.struct_time | None:
+    """feedparser date handler for Russian forms ("25 ноября 2026", "25.11.2026 14:30", "вчера в 09:15")."""
+    if not text or not _RU_OR_DMY.search(text):
+        return None  # leave RFC 822 / ISO 8601 to feedparser's own handlers (fast)
+    tz: tzinfo = getattr(_ctx, "tz", UTC)
+    now: datetime = getattr(_ctx, "now", None) or datetime.now(UTC)
+    try:
+        dt = parse_date(text, tz=tz, now=now)
+    except Exception:  # noqa: BLE001 - a date we cannot read is simply absent
+        return None
+    if dt is None:
+        return None
+    return dt.astimezone(UTC).timetuple()
+
+
+_registered = False
+_register_lock = threading.Lock()
+
+
+def register_date_handler() -> None:
+    global _registered
+    with _register_lock:
+        if not _registered:
+            feedparser.registerDateHandler(_russian_date_handler)
+            _registered = True
+
+
+register_date_handler()
+
+
+def _struct_to_dt(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+# -- parsing -------------------------------------------------------------------------------------
+
+
+def is_json_feed(body: bytes, content_type: str = "") -> bool:
+    head = body[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"{"):
+        return False
+    return content_type in ("application/feed+json", "application/json") or b"jsonfeed.org/version" in head
+
+
+def parse_feed(
+    body: bytes,
+    *,
+    url: str,
+    content_type: str = "",
+    header_charset: str | None = None,
+    tz: tzinfo = UTC,
+    now: datetime | None = None,
+) -> ParsedFeed:
+    """Parse a feed document. Raises :class:`ParseError` when it is not a readable feed."""
+    if not body.strip():
+        raise ParseError("the server sent an empty body")
+    now = now or datetime.now(UTC)
+    if is_json_feed(body, content_type):
+        return parse_json_feed(body, url=url, tz=tz, now=now)
+    data, enc = to_utf8(body, header_charset)
+    check_xml_safety(data)
+    _ctx.tz, _ctx.now = tz, now
+    try:
+        d = feedparser.parse(
+            io.BytesIO(data),
+            # no content-location: a relative GUID must not change when the feed moves
+            response_headers={"content-type": "application/xml; charset=utf-8"},
+            sanitize_html=False,  # nh3 sanitises in the pipeline
+            resolve_relative_uris=False,  # the pipeline makes links absolute
+        )
+    except Exception as exc:  # noqa: BLE001 - feedparser should not raise, but never trust it
+        raise ParseError(f"the feed could not be parsed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        _ctx.tz, _ctx.now = UTC, None
+    version = d.get("version") or ""
+    feed = d.get("feed") or {}
+    warning = None
+    if d.get("bozo"):
+        exc = d.get("bozo_exception")
+        warning = f"malformed XML read leniently: {exc}"
+        if not d.entries and not version:
+            raise ParseError(f"not a feed: {str(exc)[:300]}")
+    if not version and not d.entries:
+        raise ParseError("not an RSS, Atom or JSON feed (no channel or feed element)")
+    entries = tuple(
+        e for e in (_entry_from_feedparser(x, tz=tz, now=now) for x in d.entries[:MAX_ENTRIES]) if e is not None
+    )
+    return ParsedFeed(
+        title=_text_of(feed.get("title", ""), feed.get("title_detail")),
+        link=feed.get("link") or None,
+        version=version or "unknown",
+        encoding=enc,
+        entries=entries,
+        warning=warning,
+    )
+
+
+def _text_of(value: str, detail: Any) -> str:
+    """A title as plain text (HTML-typed titles lose their tags)."""
+    if not value:
+        return ""
+    typ = (detail or {}).get("type", "text/plain") if isinstance(detail, dict) else "text/plain"
+    if "html" in typ:
+        from ecitizen.html import html_to_text
+
+        return html_to_text(value)
+    return value
+
+
+def _as_html(value: str, typ: str) -> str:
+    return value if "html" in typ else html.escape(value).replace("\n", "<br>")
+
+
+def _entry_from_feedparser(e: Any, *, tz: tzinfo, now: datetime) -> EntryData | None:
+    link = e.get("link") or ""
+    if not link:
+        for lk in e.get("links") or ():
+            if lk.get("href") and lk.get("rel", "alternate") == "alternate":
+                link = lk["href"]
+                break
+    title = _text_of(e.get("title", ""), e.get("title_detail"))
+    summary, typ = "", "text/html"
+    contents = e.get("content") or []
+    if contents:
+        best = max(contents, key=lambda c: len(c.get("value") or ""))
+        summary, typ = best.get("value") or "", best.get("type") or "text/html"
+    if not summary and e.get("summary"):
+        summary = e.get("summary") or ""
+        typ = (e.get("summary_detail") or {}).get("type") or "text/html"
+    published = _struct_to_dt(e.get("published_parsed")) or _struct_to_dt(e.get("updated_parsed"))
+    if published is None:
+        raw = e.get("published") or e.get("updated") or e.get("dc_date")
+        if raw:
+            try:
+                published = parse_date(raw, tz=tz, now=now)
+            except Exception:  # noqa: BLE001
+                published = None
+    guid = e.get("id") or e.get("guid") or None
+    if not (title or summary or link):
+        return None
+    return EntryData(
+        url=str(link),
+        title=str(title or ""),
+        guid=str(guid) if guid else None,
+        summary_html=_as_html(str(summary), typ),
+        published_at=published,
+    )
+
+
+def parse_json_feed(body: bytes, *, url: str, tz: tzinfo = UTC, now: datetime | None = None) -> ParsedFeed:
+    """JSON Feed 1.0 / 1.1 (https://jsonfeed.org/version/1.1), read defensively."""
+    now = now or datetime.now(UTC)
+    try:
+        doc = json.loads(body.decode(choose_encoding(body), errors="replace").lstrip("\ufeff"))
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(f"invalid JSON feed: {str(exc)[:200]}") from exc
+    if not isinstance(doc, dict):
+        raise ParseError("invalid JSON feed: the top level is not an object")
+    version_url = str(doc.get("version") or "")
+    if "jsonfeed.org/version/1" not in version_url:
+        raise ParseError("JSON document is not a JSON Feed (no jsonfeed.org version)")
+    version = "json11" if version_url.rstrip("/").endswith("1.1") else "json10"
+    items = doc.get("items")
+    if not isinstance(items, list):
+        raise ParseError("invalid JSON feed: 'items' is not a list")
+    entries: list[EntryData] = []
+    for it in items[:MAX_ENTRIES]:
+        if not isinstance(it, dict):
+            continue
+
+        def s(key: str, item: dict[str, Any] = it) -> str:
+            v = item.get(key)
+            return v if isinstance(v, str) else ""
+
+        link = s("url") or s("external_url")
+        content = s("content_html") or _as_html(s("content_text"), "text/plain") or _as_html(s("summary"), "text/plain")
+        published = None
+        for key in ("date_published", "date_modified"):
+            if s(key):
+                try:
+                    published = parse_date(s(key), tz=tz, now=now)
+                except Exception:  # noqa: BLE001
+                    published = None
+                if published:
+                    break
+        raw_id = it.get("id")
+        guid = str(raw_id) if isinstance(raw_id, str | int) and str(raw_id) else None
+        if not (s("title") or content or link):
+            continue
+        entries.append(EntryData(url=link, title=s("title"), guid=guid, summary_html=content, published_at=published))
+    title = doc.get("title")
+    home = doc.get("home_page_url")
+    return ParsedFeed(
+        title=title if isinstance(title, str) else "",
+        link=home if isinstance(home, str) else None,
+        version=version,
+        encoding="utf-8",
+        entries=tuple(entries),
+    )

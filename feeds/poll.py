@@ -1,0 +1,383 @@
+"""Polling feed sources: pick the due ones, fetch them concurrently, parse, prepare, store.
+
+Owns: the poll run. Fetching and parsing happen in worker threads (a global limit and a limit per
+host); each source's result is stored by the calling thread in ONE transaction (items + health),
+so a process killed mid-poll leaves every source either fully updated or untouched. A failing
+source is recorded on its health record and never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import requests
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, select
+
+from ecitizen.app import App
+from ecitizen.config import Config
+from ecitizen.db import session_scope
+from ecitizen.errors import NotFoundError, ParseError, SourceError, StorageError
+from ecitizen.fetch import FetchResult, fetch, make_session, status_error
+from ecitizen.pipeline import PreparedItem, Rejected, Rules, prepare_entries
+from ecitizen.storage import Source
+from ecitizen.store import record_failure, record_success, store_items
+from ecitizen.urls import check_public_url, host_of
+from feeds.discover import discover_feeds, looks_like_html
+from feeds.parse import parse_feed
+from feeds.schedule import next_due
+
+log = logging.getLogger("ecitizen.feeds")
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.7, text/html;q=0.5, */*;q=0.1"
+)
+
+
+@dataclass(frozen=True)
+class FeedTarget:
+    """What a worker needs to poll one source (a snapshot, not an ORM row)."""
+
+    id: int
+    name: str
+    url: str
+    feed_url: str | None
+    etag: str | None
+    last_modified: str | None
+    interval_minutes: int | None
+    timezone: str | None
+    consecutive_failures: int
+
+    @property
+    def fetch_url(self) -> str:
+        return self.feed_url or self.url
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The outcome of fetching and parsing one source (plain data, stored by the caller)."""
+
+    target: FeedTarget
+    outcome: str  # ok | not_modified | <SourceError.code>
+    status: int | None = None
+    error: str | None = None
+    items: tuple[PreparedItem, ...] = ()
+    rejected: tuple[Rejected, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+    #: a permanent redirect moved the fetched URL here
+    moved_to: str | None = None
+    #: the feed discovered on the HTML page at the source's URL
+    discovered_feed: str | None = None
+    wire_bytes: int = 0
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    name: str
+    outcome: str
+    status: int | None
+    new_items: int
+    updated_items: int
+    error: str | None
+    next_due: datetime | None
+    moved_to: str | None = None
+    discovered_feed: str | None = None
+    entries: int = 0
+    rejected: int = 0
+    wire_bytes: int = 0
+    elapsed: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "outcome": self.outcome,
+            "status": self.status,
+            "new_items": self.new_items,
+            "updated_items": self.updated_items,
+            "entries": self.entries,
+            "rejected": self.rejected,
+            "error": self.error,
+            "next_due": self.next_due.isoformat() if self.next_due else None,
+            "moved_to": self.moved_to,
+            "discovered_feed": self.discovered_feed,
+            "bytes": self.wire_bytes,
+            "elapsed": round(self.elapsed, 3),
+        }
+
+
+@dataclass(frozen=True)
+class PollReport:
+    results: tuple[SourceResult, ...]
+    started_at: datetime
+    elapsed: float
+
+    @property
+    def new_items(self) -> int:
+        return sum(r.new_items for r in self.results)
+
+    @property
+    def failed(self) -> tuple[SourceResult, ...]:
+        return tuple(r for r in self.results if r.outcome not in ("ok", "not_modified"))
+
+    @property
+    def wire_bytes(self) -> int:
+        return sum(r.wire_bytes for r in self.results)
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [r.as_json() for r in self.results]
+
+
+# -- selection -----------------------------------------------------------------------------------
+
+
+def select_targets(
+    session: Session, *, now: datetime, names: Sequence[str] | None = None, force: bool = False
+) -> list[FeedTarget]:
+    """Feed sources to poll: the named ones (any state), all with ``force``, else the due ones."""
+    query = select(Source).where(Source.kind == "feed")
+    if names:
+        rows = list(session.exec(query.where(Source.name.in_(list(names)))))  # type: ignore[attr-defined]
+        missing = sorted(set(names) - {r.name for r in rows})
+        if missing:
+            raise NotFoundError("no feed source named " + ", ".join(repr(n) for n in missing))
+    else:
+        rows = [
+            r for r in session.exec(query.where(Source.enabled == True))  # noqa: E712
+            if force or r.next_due_at is None or r.next_due_at <= now
+        ]
+    rows.sort(key=lambda r: r.name)
+    return [
+        FeedTarget(
+            id=r.id or 0, name=r.name, url=r.url, feed_url=r.feed_url, etag=r.etag,
+            last_modified=r.last_modified, interval_minutes=r.interval_minutes,
+            timezone=r.timezone, consecutive_failures=r.consecutive_failures or 0,
+        )
+        for r in rows
+    ]
+
+
+# -- the worker (network + pure parsing) ---------------------------------------------------------
+
+
+class HostLimiter:
+    """At most ``limit`` concurrent requests per host."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._sems: dict[str, threading.BoundedSemaphore] = {}
+
+    def __call__(self, url: str) -> threading.BoundedSemaphore:
+        host = host_of(url)
+        with self._lock:
+            sem = self._sems.get(host)
+            if sem is None:
+                sem = self._sems[host] = threading.BoundedSemaphore(self.limit)
+            return sem
+
+
+def _tz(name: str | None, default: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or default)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(default)
+
+
+def _do_fetch(
+    url: str, cfg: Config, session: requests.Session, limiter: HostLimiter, *,
+    etag: str | None, last_modified: str | None,
+) -> FetchResult:
+    http = cfg.http
+
+    def guard(u: str) -> None:
+        check_public_url(u, allow_private=http.allow_private_targets)
+
+    with limiter(url):
+        return fetch(
+            url,
+            session=session,
+            etag=etag,
+            last_modified=last_modified,
+            connect_timeout=http.connect_timeout,
+            read_timeout=http.read_timeout,
+            total_deadline=http.total_deadline,
+            max_bytes=http.max_response_bytes,
+            max_redirects=http.max_redirects,
+            user_agent=http.user_agent,
+            extra_ca_bundle=http.extra_ca_bundle,
+            accept=FEED_ACCEPT,
+            url_guard=None if http.allow_private_targets else guard,
+        )
+
+
+def fetch_and_parse(
+    target: FeedTarget, *, cfg: Config, rules: Rules, session: requests.Session, limiter: HostLimiter,
+    now: datetime,
+) -> Fetched:
+    """Fetch one source, discover its feed if it is an HTML page, parse and prepare the entries.
+
+    Never raises for a source problem: the problem becomes the result's ``outcome``/``error``.
+    """
+    wire = 0
+    try:
+        res = _do_fetch(target.fetch_url, cfg, session, limiter, etag=target.etag, last_modified=target.last_modified)
+        wire += res.wire_bytes
+        moved_to = res.permanent_redirect_to
+        if res.not_modified:
+            return Fetched(target, "not_modified", status=304, headers=dict(res.headers), etag=res.etag,
+                           last_modified=res.last_modified, moved_to=moved_to, wire_bytes=wire)
+        if not res.ok:
+            err = status_error(res.status, res.final_url, res.headers.get("retry-after"))
+            return Fetched(target, err.code, status=res.status, error=str(err), headers=dict(res.headers),
+                           moved_to=moved_to, wire_bytes=wire)
+        discovered = None
+        if looks_like_html(res.body, res.content_type):
+            found = discover_feeds(res.body, res.final_url, encoding=res.encoding)
+            if not found:
+                raise ParseError("the address is an HTML page that names no feed (no <link rel=\"alternate\">)")
+            discovered = found[0]
+            res = _do_fetch(discovered, cfg, session, limiter, etag=None, last_modified=None)
+            wire += res.wire_bytes
+            if res.permanent_redirect_to:
+                discovered = res.permanent_redirect_to
+            if not res.ok:
+                err = status_error(res.status, res.final_url, res.headers.get("retry-after"))
+                raise type(err)(f"discovered feed {discovered}: {err}", url=discovered, status=res.status)
+            if looks_like_html(res.body, res.content_type):
+                raise ParseError(f"the discovered feed {discovered} is an HTML page too")
+        tz = _tz(target.timezone, cfg.timezone)
+        parsed = parse_feed(res.body, url=res.final_url, content_type=res.content_type,
+                            header_charset=res.encoding, tz=tz, now=now)
+        if parsed.warning and not parsed.entries:
+            raise ParseError(f"malformed feed with no readable entry ({parsed.warning})")
+        prepared = prepare_entries(parsed.entries, rules, base_url=res.final_url)
+        return Fetched(
+            target, "ok", status=res.status, items=prepared.items, rejected=prepared.rejected,
+            headers=dict(res.headers), etag=res.etag, last_modified=res.last_modified,
+            moved_to=moved_to, discovered_feed=discovered, wire_bytes=wire, warning=parsed.warning,
+        )
+    except SourceError as exc:
+        status = getattr(exc, "status", None)
+        return Fetched(target, exc.code, status=status, error=str(exc), wire_bytes=wire)
+    except Exception as exc:  # noqa: BLE001 - one source's bug must not stop the poll
+        log.exception("unexpected error polling %s", target.name)
+        return Fetched(target, "error", error=f"unexpected {type(exc).__name__}: {exc}", wire_bytes=wire)
+
+
+# -- storing (the calling thread, one transaction per source) ------------------------------------
+
+
+def store_fetched(session: Session, f: Fetched, *, cfg: Config, now: datetime) -> SourceResult | None:
+    """Apply one source's result: items + health + moved URL, in the caller's transaction."""
+    src = session.get(Source, f.target.id)
+    if src is None:
+        return None  # removed while we were fetching
+    feeds_cfg = cfg.feeds
+    interval = timedelta(minutes=src.interval_minutes or feeds_cfg.default_interval_minutes)
+    min_interval = timedelta(minutes=feeds_cfg.min_interval_minutes)
+    max_backoff = timedelta(minutes=feeds_cfg.max_backoff_minutes)
+    moved_to = None
+    if f.moved_to:
+        moved_to = f.moved_to
+        if f.target.feed_url:
+            src.feed_url = f.moved_to
+        else:
+            src.url = f.moved_to
+    if f.discovered_feed and f.discovered_feed != src.feed_url:
+        src.feed_url = f.discovered_feed
+    new = updated = 0
+    if f.outcome in ("ok", "not_modified"):
+        due = next_due(now, interval=interval, min_interval=min_interval, max_backoff=max_backoff,
+                       headers=f.headers, status=f.status)
+        if f.outcome == "ok":
+            stored = store_items(session, src, f.items, now=now)
+            new, updated = stored.added_count, len(stored.updated)
+        record_success(src, now=now, next_due=due, status=f.status, outcome=f.outcome, etag=f.etag,
+                       last_modified=f.last_modified,
+                       item_count=len(f.items) if f.outcome == "ok" else None)
+        if f.outcome == "ok" and f.discovered_feed:
+            # validators of the discovered feed, not of the HTML page
+            src.etag, src.last_modified = f.etag, f.last_modified
+    else:
+        failures = (src.consecutive_failures or 0) + 1
+        due = next_due(now, interval=interval, min_interval=min_interval, max_backoff=max_backoff,
+                       failures=failures, headers=f.headers, status=f.status)
+        record_failure(src, now=now, next_due=due, outcome=f.outcome, error=f.error or f.outcome, status=f.status)
+    session.add(src)
+    session.flush()
+    return SourceResult(
+        name=src.name, outcome=f.outcome, status=f.status, new_items=new, updated_items=updated,
+        error=f.error, next_due=due, moved_to=moved_to, discovered_feed=f.discovered_feed,
+        entries=len(f.items), rejected=len(f.rejected), wire_bytes=f.wire_bytes,
+    )
+
+
+def _store(app: App, f: Fetched, started: float) -> SourceResult | None:
+    now = app.now()
+    try:
+        with session_scope(app.engine) as session:
+            res = store_fetched(session, f, cfg=app.config, now=now)
+    except (SQLAlchemyError, StorageError, ValueError) as exc:
+        log.error("storing %s failed: %s", f.target.name, exc)
+        failed = replace(f, outcome="storage_error", error=f"could not store the items: {str(exc)[:500]}", items=())
+        with session_scope(app.engine) as session:
+            res = store_fetched(session, failed, cfg=app.config, now=now)
+    if res is not None:
+        res = replace(res, elapsed=time.monotonic() - started)
+        _log_result(res, f)
+    return res
+
+
+def _log_result(res: SourceResult, f: Fetched) -> None:
+    if res.outcome in ("ok", "not_modified"):
+        log.info("%s: %s, %d new, %d updated", res.name, res.outcome, res.new_items, res.updated_items)
+        if f.warning:
+            log.warning("%s: %s", res.name, f.warning)
+    else:
+        log.warning("%s: %s: %s", res.name, res.outcome, res.error)
+    if res.moved_to:
+        log.warning("%s: moved permanently to %s (source URL updated)", res.name, res.moved_to)
+
+
+def poll(app: App, *, names: Iterable[str] | None = None, force: bool = False) -> PollReport:
+    """Poll due feed sources (or the named ones, or all with ``force``). Never raises for a source."""
+    cfg = app.config
+    started_at = app.now()
+    t0 = time.monotonic()
+    name_list = list(names or ())
+    with session_scope(app.engine) as session:
+        targets = select_targets(session, now=started_at, names=name_list or None, force=force)
+    results: list[SourceResult] = []
+    if not targets:
+        return PollReport((), started_at, time.monotonic() - t0)
+    rules = app.rules
+    workers = max(1, min(cfg.http.global_concurrency, len(targets)))
+    limiter = HostLimiter(cfg.http.per_host_concurrency)
+    http = make_session(pool_size=workers)
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feeds") as pool:
+            futures = {
+                pool.submit(fetch_and_parse, t, cfg=cfg, rules=rules, session=http, limiter=limiter,
+                            now=started_at): t
+                for t in targets
+            }
+            for fut in as_completed(futures):
+                res = _store(app, fut.result(), t0)
+                if res is not None:
+                    results.append(res)
+    finally:
+        http.close()
+    results.sort(key=lambda r: r.name)
+    return PollReport(tuple(results), started_at, time.monotonic() - t0)

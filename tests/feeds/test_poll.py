@@ -1,0 +1,241 @@
+"""feeds.poll end to end: real local servers, a real SQLite file, one transaction per source."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, text
+from sqlmodel import select
+
+from ecitizen.app import App
+from ecitizen.db import session_scope
+from ecitizen.storage import Item, Source
+from feeds.poll import poll
+from tests.feeds.helpers import add_source, get_source, news, rss
+from tests.support.httpserver import LocalServer, Reply, drip, endless
+
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
+
+
+def items_of(app: App, name: str | None = None) -> list[Item]:
+    with session_scope(app.engine) as s:
+        q = select(Item).join(Source, Source.id == Item.source_id)  # type: ignore[arg-type]
+        if name:
+            q = q.where(Source.name == name)
+        return list(s.exec(q.order_by(Item.id)))
+
+
+@pytest.fixture
+def fast_app(make_app) -> App:  # type: ignore[no-untyped-def]
+    return make_app(http={"total_deadline": 2.0, "read_timeout": 1.5, "connect_timeout": 1.0,
+                          "max_response_bytes": 1_000_000})
+
+
+def test_poll_stores_items_then_second_poll_adds_nothing(fast_app: App, server: LocalServer, clock) -> None:  # type: ignore[no-untyped-def]
+    server.route("/feed", Reply(200, rss(news(5)), RSS))
+    add_source(fast_app, "gov", server.url("/feed"))
+    report = poll(fast_app)
+    [r] = report.results
+    assert (r.outcome, r.status, r.new_items, r.error) == ("ok", 200, 5, None)
+    assert r.next_due == clock() + timedelta(minutes=60)
+    assert len(items_of(fast_app)) == 5
+    assert poll(fast_app).results == ()  # not due yet
+    again = poll(fast_app, force=True).results[0]
+    assert (again.outcome, again.new_items, again.updated_items) == ("ok", 0, 0)
+    assert len(items_of(fast_app)) == 5
+    src = get_source(fast_app, "gov")
+    assert (src.last_outcome, src.consecutive_failures, src.last_item_count) == ("ok", 0, 5)
+
+
+def test_conditional_get_uses_stored_validators_and_304_is_not_modified(fast_app: App, server: LocalServer) -> None:  # type: ignore[no-untyped-def]
+    def handler(req):  # type: ignore[no-untyped-def]
+        if req.headers.get("if-none-match") == '"abc"' and req.headers.get("if-modified-since") == "Tue, 24 Nov 2026 09:00:00 GMT":
+            return Reply(304, b"", {"ETag": '"abc"'})
+        return Reply(200, rss(news(3)), {**RSS, "ETag": '"abc"', "Last-Modified": "Tue, 24 Nov 2026 09:00:00 GMT"})
+
+    server.route("/feed", handler)
+    add_source(fast_app, "gov", server.url("/feed"))
+    assert poll(fast_app).results[0].new_items == 3
+    r = poll(fast_app, force=True).results[0]
+    assert (r.outcome, r.status, r.new_items) == ("not_modified", 304, 0)
+    assert get_source(fast_app, "gov").etag == '"abc"'
+    assert len(server.requests_to("/feed")) == 2
+
+
+def test_429_retry_after_sets_next_due_and_backs_off(fast_app: App, server: LocalServer, clock) -> None:  # type: ignore[no-untyped-def]
+    server.route("/feed", Reply(429, b"slow down", {"Retry-After": "7200"}))
+    add_source(fast_app, "busy", server.url("/feed"))
+    r = poll(fast_app).results[0]
+    assert (r.outcome, r.status) == ("http_error", 429) and "retry later" in (r.error or "")
+    assert r.next_due == clock() + timedelta(hours=2)
+    server.route("/feed", Reply(503, b"", {}))
+    r = poll(fast_app, force=True).results[0]
+    assert r.next_due == clock() + timedelta(minutes=120)  # 2nd failure: 2 × interval
+    src = get_source(fast_app, "busy")
+    assert src.consecutive_failures == 2 and src.failing_since == clock()
+
+
+def test_cache_control_max_age_delays_next_poll(fast_app: App, server: LocalServer, clock) -> None:  # type: ignore[no-untyped-def]
+    server.route("/feed", Reply(200, rss(news(1)), {**RSS, "Cache-Control": "public, max-age=10800"}))
+    add_source(fast_app, "cached", server.url("/feed"))
+    assert poll(fast_app).results[0].next_due == clock() + timedelta(hours=3)
+
+
+def test_permanent_redirect_updates_source_url(fast_app: App, server: LocalServer) -> None:
+    server.route("/old", Reply(301, b"", {"Location": "/new"}))
+    server.route("/new", Reply(200, rss(news(2)), RSS))
+    add_source(fast_app, "moved", server.url("/old"))
+    r = poll(fast_app).results[0]
+    assert (r.outcome, r.new_items, r.moved_to) == ("ok", 2, server.url("/new"))
+    assert get_source(fast_app, "moved").url == server.url("/new")
+    r2 = poll(fast_app, force=True).results[0]
+    assert r2.moved_to is None and len(server.requests_to("/old")) == 1
+
+
+def test_html_page_discovers_and_remembers_its_feed(fast_app: App, server: LocalServer) -> None:
+    page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/news/rss"></head><body></body></html>'
+    server.route("/", Reply(200, page, {"Content-Type": "text/html; charset=utf-8"}))
+    server.route("/news/rss", Reply(200, rss(news(4)), {**RSS, "ETag": '"e1"'}))
+    add_source(fast_app, "site", server.url("/"))
+    r = poll(fast_app).results[0]
+    assert (r.outcome, r.new_items, r.discovered_feed) == ("ok", 4, server.url("/news/rss"))
+    src = get_source(fast_app, "site")
+    assert (src.url, src.feed_url, src.etag) == (server.url("/"), server.url("/news/rss"), '"e1"')
+    poll(fast_app, force=True)
+    assert len(server.requests_to("/")) == 1 and len(server.requests_to("/news/rss")) == 2
+
+
+def test_sanitised_summaries_and_links(fast_app: App, server: LocalServer) -> None:
+    evil = [{
+        "title": "<script>alert(1)</script>Запись к врачу онлайн",
+        "link": "http://example.org/evil?utm_source=x",
+        "guid": "g1",
+        "description": '<p onclick="x()">Текст<img src=x onerror="alert(1)"><a href="javascript:alert(1)">ссылка</a>'
+                       '<iframe src="http://evil"></iframe><script>steal()</script><a href="/rel">тут</a></p>',
+    }, {"title": "Плохая ссылка", "link": "javascript:alert(1)", "guid": "g2"}]
+    server.route("/feed", Reply(200, rss(evil), RSS))
+    add_source(fast_app, "evil", server.url("/feed"))
+    r = poll(fast_app).results[0]
+    assert (r.new_items, r.rejected) == (1, 1)
+    [item] = items_of(fast_app)
+    for bad in ("script", "onclick", "onerror", "javascript:", "iframe", "steal"):
+        assert bad not in item.summary_html.lower() and bad not in item.title.lower()
+    assert item.url == "http://example.org/evil" and "http://example.org/rel" in item.summary_html
+
+
+def test_duplicate_guids_and_items_without_guids_dedupe_across_polls(fast_app: App, server: LocalServer) -> None:
+    entries = [
+        {"title": "Первая", "link": "http://example.org/1", "guid": "same"},
+        {"title": "Вторая с тем же guid", "link": "http://example.org/2", "guid": "same"},
+        {"title": "Без guid", "link": "http://example.org/3"},
+        {"title": "Без guid и ссылки", "description": "только текст новости"},
+    ]
+    server.route("/feed", Reply(200, rss(entries), RSS))
+    add_source(fast_app, "dups", server.url("/feed"))
+    r1 = poll(fast_app).results[0]
+    assert (r1.new_items, r1.rejected) == (3, 1)
+    r2 = poll(fast_app, force=True).results[0]
+    assert (r2.new_items, r2.updated_items) == (0, 0)
+    guids = sorted(i.guid for i in items_of(fast_app))
+    assert guids[:2] == ["http://example.org/3", "same"] and guids[2].startswith("sha256:")
+
+
+def test_same_news_on_two_sources_forms_one_cluster(fast_app: App, servers) -> None:  # type: ignore[no-untyped-def]
+    a, b = servers("127.0.0.3"), servers("127.0.0.4")
+    title = "Социальный фонд запустил новый сервис для оформления пенсии онлайн"
+    a.route("/rss", Reply(200, rss([{"title": title, "link": "http://sfr.example/1", "guid": "a1"}]), RSS))
+    b.route("/rss", Reply(200, rss([{"title": title + "!", "link": "http://gov.example/7", "guid": "b7"}]), RSS))
+    add_source(fast_app, "sfr", a.url("/rss"))
+    add_source(fast_app, "gov", b.url("/rss"))
+    assert poll(fast_app).new_items == 2
+    items = items_of(fast_app)
+    assert len(items) == 2 and items[0].cluster_id == items[1].cluster_id is not None
+
+
+def test_hostile_sources_each_fail_cleanly_and_others_succeed(make_app, server: LocalServer) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(http={"total_deadline": 2.0, "read_timeout": 1.5, "connect_timeout": 1.0,
+                         "max_response_bytes": 1_000_000, "global_concurrency": 8})
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+              b'<rss version="2.0"><channel><title>&b;</title></channel></rss>')
+    cases = {
+        "malformed": (Reply(200, b"<rss><channel><title>x</tit", RSS), "parse_error"),
+        "laughs": (Reply(200, laughs, RSS), "parse_error"),
+        "bomb": (Reply(200, gzip.compress(b"<" * 20_000_000), {"Content-Encoding": "gzip"}), "too_large"),
+        "endless": (Reply(200, endless()), "too_large"),
+        "drip": (Reply(200, drip(100, 0.25, b" ")), "timeout"),
+        "loop": (Reply(302, b"", {"Location": "/loop"}), "redirects"),
+        "empty": (Reply(200, b"", RSS), "parse_error"),
+        "html": (Reply(200, b"<html><head></head><body>no feed</body></html>", {"Content-Type": "text/html"}),
+                 "parse_error"),
+        "gone": (Reply(404, b"nope"), "http_error"),
+        "blocked": (Reply(403, b"no bots"), "http_error"),
+        "good": (Reply(200, rss(news(3)), RSS), "ok"),
+    }
+    for name, (reply, _) in cases.items():
+        server.route(f"/{name}", reply)
+        add_source(app, name, server.url(f"/{name}"))
+    add_source(app, "refused", "http://127.0.0.1:9/")
+    report = poll(app)
+    got = {r.name: r.outcome for r in report.results}
+    assert got == {**{n: c[1] for n, c in cases.items()}, "refused": "connection_error"}
+    assert report.elapsed < 10
+    by = {r.name: r for r in report.results}
+    assert "billion-laughs" in (by["laughs"].error or "") and "blocked" in (by["blocked"].error or "")
+    assert "names no feed" in (by["html"].error or "")
+    assert len(items_of(app)) == 3
+    with session_scope(app.engine) as s:
+        failing = s.exec(select(func.count()).select_from(Source).where(Source.consecutive_failures == 1)).one()
+        assert failing == len(cases)  # every hostile one (+ refused) recorded, the good one not
+        assert s.exec(text("PRAGMA integrity_check")).one()[0] == "ok"  # type: ignore[call-overload]
+
+
+def test_named_sources_only_and_unknown_name(fast_app: App, server: LocalServer) -> None:
+    from ecitizen.errors import NotFoundError
+
+    server.route("/a", Reply(200, rss(news(1)), RSS))
+    server.route("/b", Reply(200, rss(news(1, prefix="Другая")), RSS))
+    add_source(fast_app, "a", server.url("/a"))
+    add_source(fast_app, "b", server.url("/b"))
+    assert [r.name for r in poll(fast_app, names=["b"]).results] == ["b"]
+    assert [r.name for r in poll(fast_app, names=["b"]).results] == ["b"]  # named: polled even if not due
+    with pytest.raises(NotFoundError, match="nope"):
+        poll(fast_app, names=["nope"])
+
+
+def test_per_host_limit_is_respected(make_app, server: LocalServer) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    app = make_app(http={"global_concurrency": 8, "per_host_concurrency": 2})
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def handler(req):  # type: ignore[no-untyped-def]
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        import time
+
+        time.sleep(0.15)
+        with lock:
+            active -= 1
+        return Reply(200, rss(news(1, host="http://h" + req.path.strip("/"))), RSS)
+
+    for i in range(6):
+        server.route(f"/f{i}", handler)
+        add_source(app, f"f{i}", server.url(f"/f{i}"))
+    report = poll(app)
+    assert all(r.outcome == "ok" for r in report.results) and len(report.results) == 6
+    assert peak == 2
+
+
+def test_disabled_and_non_feed_sources_are_not_polled(fast_app: App, server: LocalServer) -> None:
+    server.route("/f", Reply(200, rss(news(1)), RSS))
+    add_source(fast_app, "off", server.url("/f"), enabled=False)
+    with session_scope(fast_app.engine) as s:
+        s.add(Source(name="crawl", kind="listing", url=server.url("/f")))
+    assert poll(fast_app).results == ()
+    assert server.requests_to("/f") == []

@@ -1,0 +1,136 @@
+"""The service's commands: users, jobs, and `ecitizen run` stopping cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+from click.testing import CliRunner
+from sqlmodel import select
+
+from ecitizen.cli import main
+from ecitizen.db import dispose_engines, session_scope
+from tests.conftest import ROOT, base_config_data
+
+
+def write_config(tmp_path: Path, **overrides: Any) -> Path:
+    data = base_config_data(tmp_path)
+    data.update(overrides)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def invoke(*args: str, input: str | None = None) -> Any:
+    result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+    dispose_engines()
+    return result
+
+
+def test_users_add_list_and_password_rules(tmp_path: Path) -> None:
+    cfg = str(write_config(tmp_path))
+    r = invoke("users", "add", "anna", "--role", "manager", "--password-stdin", "--config", cfg,
+               input="long-password-1\n")
+    assert r.exit_code == 0 and "created user anna (manager)" in r.output
+    r = invoke("users", "add", "anna", "--password-stdin", "--config", cfg, input="other-password-2\n")
+    assert "updated user anna (librarian)" in r.output
+    r = invoke("users", "add", "bob", "--password-stdin", "--config", cfg, input="short\n")
+    assert r.exit_code == 1 and "at least 8" in r.output
+    r = invoke("users", "list", "--json", "--config", cfg)
+    rows = json.loads(r.stdout)
+    assert [(u["name"], u["role"]) for u in rows] == [("anna", "librarian")]
+    assert "long-password" not in (tmp_path / "test.db").read_bytes().decode("latin-1")
+
+
+def test_users_add_prompts_twice(tmp_path: Path) -> None:
+    cfg = str(write_config(tmp_path))
+    r = invoke("users", "add", "vera", "--config", cfg, input="long-password-1\nlong-password-1\n")
+    assert r.exit_code == 0 and "created user vera" in r.output
+
+
+def test_jobs_run_records_and_lists(tmp_path: Path) -> None:
+    cfg = str(write_config(tmp_path))
+    r = invoke("jobs", "run", "publish", "--json", "--config", cfg)
+    doc = json.loads(r.stdout)
+    assert doc["outcome"] == "ok" and doc["counts"]["files"] >= 5
+    assert (tmp_path / "out" / "public" / "feed.atom").is_file()
+    r = invoke("jobs", "runs", "--json", "--config", cfg)
+    [run] = json.loads(r.stdout)
+    assert run["job"] == "publish" and run["outcome"] == "ok" and run["finished_at"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_run_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    off = {k: "off" for k in ("feeds_poll", "crawl", "links_check", "weekly_digest", "monthly_outputs")}
+    cfg = write_config(tmp_path, web={"host": "127.0.0.1", "port": port}, schedule={**off, "publish": "* * * * *"})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", "from ecitizen.cli import run; run()", "--config", str(cfg), "run"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("the web interface did not come up")
+        assert r.status_code == 200 and "Вход для сотрудников" in r.text
+        assert requests.get(f"http://127.0.0.1:{port}/feed.json", timeout=5).status_code == 200
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert "stopped" in out
+    # the persistent job store holds the schedule for the next start
+    from ecitizen.app import App
+    from ecitizen.service.scheduler import next_runs_from_store
+
+    app = App(str(cfg))
+    assert set(next_runs_from_store(app)) == {"publish"}
+    from ecitizen.storage import JobRun
+
+    with session_scope(app.engine) as s:
+        assert all(r.outcome != "running" for r in s.exec(select(JobRun)).all())
+    dispose_engines()
+
+
+def _commands(group: Any, prefix: str = "") -> list[str]:
+    import click
+
+    out = []
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            out += _commands(cmd, f"{prefix}{name} ")
+        else:
+            out.append(f"{prefix}{name}")
+    return out
+
+
+def test_every_service_command_is_documented_in_the_readme() -> None:
+    from ecitizen.service.cli import commands
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names: list[str] = []
+    for cmd in commands:
+        names += _commands(cmd, f"{cmd.name} ") if hasattr(cmd, "commands") else [cmd.name]
+    assert names and all(f"ecitizen {n}" in readme or f"{n.split()[0]} {n.split()[-1]}" in readme
+                         for n in names), [n for n in names if f"ecitizen {n}" not in readme]
