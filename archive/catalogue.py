@@ -441,10 +441,20 @@ def _format_generated(generated_at: datetime) -> str:
         return generated_at.strftime("%d.%m.%Y")
 
 
+#: confirmed gone: not offered to the public unless asked (a QR code to a dead page is the failure)
+HIDDEN_FROM_PUBLIC = frozenset({st.BROKEN, st.SOFT_404, st.DNS_ERROR})
+
+
 def render_catalogue_html(links: Sequence[Link], *, title: str = "Виртуальный кабинет электронного гражданина",
-                          generated_at: datetime, format_date: Callable[[datetime], str] | None = None) -> str:
-    """The public catalogue page: Russian, grouped by category, valid HTML5, no scripts."""
+                          generated_at: datetime, format_date: Callable[[datetime], str] | None = None,
+                          include_unavailable: bool = False) -> str:
+    """The public catalogue page: Russian, grouped by category, valid HTML5, no scripts.
+
+    Links confirmed gone (broken, soft_404, dns_error) are left out unless ``include_unavailable``;
+    links with a temporary problem stay, with a short note.
+    """
     by_cat: dict[str, list[dict[str, Any]]] = {}  # category -> entries
+    links = [lk for lk in links if include_unavailable or lk.status not in HIDDEN_FROM_PUBLIC]
     for link in links:
         shown = display_url(link.url)
         href = link.url if link.url.startswith(("http://", "https://")) else "#"

@@ -143,6 +143,13 @@ def links_check(check_all: bool, due: bool, urls: tuple[str, ...], as_json: bool
         raise click.UsageError("--all and --due exclude each other")
     app = get_app()
     report = check_links(app, due_only=not check_all, urls=list(urls) or None)
+    if urls:
+        from ecitizen.urls import canonical_url
+
+        checked = {r.url for r in report.results}
+        for u in urls:
+            if canonical_url(u) not in checked:
+                click.echo(f"ecitizen: not in the catalogue (add it first): {u}", err=True)
     if as_json:
         emit_json(report.as_json())
         return

@@ -291,4 +291,5 @@ def prefers_head(url: str) -> bool:
     Web pages are fetched with a capped GET at once: the soft-404 and change checks need their
     text, and a capped GET costs the same one round trip as a HEAD.
     """
-    return bool(FILE_EXTENSIONS.search(urlsplit(url).path))
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    return bool(FILE_EXTENSIONS.search(path))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import secrets
 import socket
@@ -101,6 +102,18 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _origin_host(origin: str) -> str:
+    return (urlsplit(origin).hostname or "").lower()
+
+
+def _host(url: str) -> str:
+    """The host a request goes to (cached by origin: called for every request and hop)."""
+    scheme_end = url.find("://")
+    end = url.find("/", scheme_end + 3) if scheme_end >= 0 else -1
+    return _origin_host(url if end < 0 else url[:end])
 
 
 class HostGate:
@@ -210,7 +223,7 @@ class Prober:
             await self._session.close()
 
     def _gate(self, url: str) -> HostGate:
-        host = (urlsplit(url).hostname or "").lower()
+        host = _host(url)
         gate = self._gates.get(host)
         if gate is None:
             gate = self._gates[host] = HostGate(

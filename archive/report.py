@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from archive import status as st
-from ecitizen.storage import Link, LinkEvent
+from ecitizen.storage import Link, LinkEvent, Snapshot
 from ecitizen.urls import display_url
 
 
@@ -25,10 +25,13 @@ class AttentionItem:
     proposed_url: str | None
     since: datetime | None
     diff_text: str | None = None
+    #: the newest saved copy (path relative to the data folder): what the library can still show
+    snapshot_path: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "link_id": self.link_id, "url": self.url, "display_url": display_url(self.url), "title": self.title,
+            "snapshot_path": self.snapshot_path,
             "status": self.status, "reason": self.reason, "explanation": self.explanation, "detail": self.detail,
             "proposed_url": self.proposed_url,
             "proposed_display_url": display_url(self.proposed_url) if self.proposed_url else None,
@@ -102,12 +105,17 @@ def link_report(session: Session, *, now: datetime, days: int = 7, unreviewed_li
         select(LinkEvent).where(col(LinkEvent.at) >= since).order_by(col(LinkEvent.at).desc(), col(LinkEvent.id))
     ))
     by_id = {link.id: link for link in links}
+    snapshots: dict[int, str] = {}
+    for snap in session.exec(select(Snapshot).where(col(Snapshot.link_id).is_not(None))
+                             .order_by(col(Snapshot.taken_at), col(Snapshot.id))):
+        snapshots[snap.link_id or 0] = snap.html_path
     attention: list[AttentionItem] = []
     for link in links:
         if link.status in st.NEEDS_PERSON:
             attention.append(AttentionItem(
                 link.id or 0, link.url, link.title, link.status, _REASONS[link.status],
                 st.STATUS_EXPLANATIONS[link.status], link.status_detail, link.proposed_url, link.status_since,
+                snapshot_path=snapshots.get(link.id or 0),
             ))
     changed_seen: set[int] = set()
     for ev in events:
@@ -117,7 +125,7 @@ def link_report(session: Session, *, now: datetime, days: int = 7, unreviewed_li
             attention.append(AttentionItem(
                 evlink.id or 0, evlink.url, evlink.title, "changed", "изменился текст страницы",
                 "Текст страницы заметно изменился: проверьте, что ссылка всё ещё ведёт на нужную информацию.",
-                ev.summary, None, ev.at, ev.diff_text,
+                ev.summary, None, ev.at, ev.diff_text, snapshots.get(evlink.id or 0),
             ))
     recent = tuple(
         ChangeEvent(ev.link_id, by_id[ev.link_id].url, by_id[ev.link_id].title, ev.kind, ev.at, ev.summary,

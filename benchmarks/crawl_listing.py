@@ -5,7 +5,8 @@ the same machine in the same run.
     .venv/bin/python benchmarks/crawl_listing.py [--pages 1000] [--bench-seconds 20]
 
 Prints pages/min for both and the ratio (goal: ≥ 0.8 of scrapy bench). The site is served by a
-separate process on 127.0.0.5 so that it does not share the crawler's interpreter.
+separate process on 127.0.0.5 (Twisted, like ``scrapy bench``'s own server) so that it does not
+share the crawler's interpreter.
 """
 
 from __future__ import annotations
@@ -50,23 +51,29 @@ def listing_page(n: int) -> bytes:
 
 
 def serve(port_queue: multiprocessing.Queue, pages: int) -> None:  # type: ignore[type-arg]
-    from tests.support.httpserver import LocalServer, Reply, Request
+    """The listing site: a Twisted web server (as ``scrapy bench``'s own server is) in this process."""
+    from twisted.internet import reactor
+    from twisted.web import resource, server
 
     cache = {n: listing_page(n) for n in range(1, pages + 1)}
-    headers = {"Content-Type": "text/html; charset=utf-8"}
 
-    def handler(req: Request) -> Reply:
-        m = re.search(r"page=(\d+)", req.query)
-        n = int(m.group(1)) if m else 1
-        body = cache.get(n)
-        return Reply(200, body, headers) if body else Reply(404, b"", headers)
+    class Listing(resource.Resource):
+        isLeaf = True
 
-    srv = LocalServer(HOST)
-    srv.route("/press_center/news/", handler)
-    srv.start()
-    port_queue.put(srv.port)
-    while True:
-        time.sleep(3600)
+        def render_GET(self, request: object) -> bytes:
+            req = request  # twisted.web.server.Request
+            path = req.path  # type: ignore[attr-defined]
+            page = int((req.args.get(b"page") or [b"1"])[0])  # type: ignore[attr-defined]
+            body = cache.get(page) if path == b"/press_center/news/" else None
+            req.setHeader(b"Content-Type", b"text/html; charset=utf-8")  # type: ignore[attr-defined]
+            if body is None:
+                req.setResponseCode(404)  # type: ignore[attr-defined]
+                return b"not found"
+            return body
+
+    port = reactor.listenTCP(0, server.Site(Listing()), interface=HOST)  # type: ignore[attr-defined]
+    port_queue.put(port.getHost().port)
+    reactor.run()  # type: ignore[attr-defined]
 
 
 def run_ours(pages: int) -> dict[str, float]:

@@ -63,7 +63,15 @@ class CharsetMiddleware:
 class PrivateTargetMiddleware:
     """Refuse requests to private-network hosts (the spider's ``allow_private`` lifts it)."""
 
+    def __init__(self, crawler: Any = None) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> PrivateTargetMiddleware:
+        return cls(crawler)
+
     def process_request(self, request: Any, spider: Any = None) -> None:
+        spider = spider or getattr(self.crawler, "spider", None)
         if getattr(spider, "allow_private", False):
             return None
         try:

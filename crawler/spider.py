@@ -21,7 +21,14 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler import extract as ex
-from crawler.jobs import CatalogRow, RobotsDisallowedError, SourceJob, SourceOutcome, UnsafeTargetError
+from crawler.jobs import (
+    CatalogRow,
+    CrawlProcessError,
+    RobotsDisallowedError,
+    SourceJob,
+    SourceOutcome,
+    UnsafeTargetError,
+)
 from crawler.middlewares import UNSAFE_MARK
 from ecitizen.errors import (
     ConnectError,
@@ -241,7 +248,7 @@ class SourcesSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         for run in self.runs.values():
             if not run.finished:
-                self._fail(run, ParseError(f"обход прерван ({reason}) до завершения источника"))
+                self._fail(run, CrawlProcessError(f"обход прерван ({reason}) до завершения источника"))
 
     @staticmethod
     def _selector(response: Response) -> scrapy.Selector:

@@ -229,5 +229,17 @@ def load_link_report(session: Session, *, now: datetime, since: datetime | None 
     return link_report_from_json(report.as_json() if hasattr(report, "as_json") else report)
 
 
+def load_cluster_sources(session: Session, items: Iterable[ItemView]) -> dict[int, set[str]]:
+    """Source names of every member of the given items' clusters (rejected members left out)."""
+    from ecitizen.queries import cluster_members
+
+    ids = sorted({i.cluster_id for i in items if i.cluster_id is not None})
+    out: dict[int, set[str]] = {}
+    for start in range(0, len(ids), 500):
+        for cid, members in cluster_members(session, ids[start : start + 500]).items():
+            out[cid] = {name for item, name in members if item.status != "rejected"}
+    return out
+
+
 def views(rows: Iterable[tuple[Item, str]]) -> list[ItemView]:
     return [item_view(i, n) for i, n in rows]

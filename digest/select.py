@@ -336,8 +336,13 @@ def _rep_key(item: ItemView) -> tuple[Any, ...]:
     return (item.status != APPROVED, not item.is_new_service, item.when, item.id)
 
 
-def collapse_clusters(items: Iterable[ItemView]) -> list[Entry]:
-    """One entry per cluster: approved, then new-service, then earliest item represents it."""
+def collapse_clusters(
+    items: Iterable[ItemView], cluster_sources: Mapping[int, Iterable[str]] | None = None
+) -> list[Entry]:
+    """One entry per cluster: approved, then new-service, then earliest item represents it.
+
+    ``cluster_sources`` names the sources of every member of a cluster, also those outside the
+    selection (the same news reported last week by another site)."""
     groups: dict[int, list[ItemView]] = {}
     for it in items:
         groups.setdefault(it.cluster_key, []).append(it)
@@ -345,7 +350,8 @@ def collapse_clusters(items: Iterable[ItemView]) -> list[Entry]:
     for members in groups.values():
         members.sort(key=_rep_key)
         rep = members[0]
-        others = sorted({m.source for m in members[1:] if m.source != rep.source})
+        names = {m.source for m in members[1:]} | set((cluster_sources or {}).get(rep.cluster_key, ()))
+        others = sorted(names - {rep.source})
         out.append(Entry(rep, tuple(others)))
     return out
 
@@ -389,12 +395,13 @@ def select_weekly(
     links: LinkReportData,
     sources: Iterable[SourceHealth],
     pending: PendingReview,
+    cluster_sources: Mapping[int, Iterable[str]] | None = None,
 ) -> WeeklyDigest:
     """The manager's weekly digest: items that arrived in the week (not rejected)."""
     week = [it for it in items if it.status != REJECTED and period.contains(it.fetched_at)]
     changes = [it for it in week if it.kind == "page_change"]
     rest = [it for it in week if it.kind != "page_change"]
-    entries = collapse_clusters(rest)
+    entries = collapse_clusters(rest, cluster_sources)
     services = _newest_first(e for e in entries if e.item.is_new_service)
     news = [e for e in entries if not e.item.is_new_service]
     failing = sorted(

@@ -8,6 +8,7 @@ from typing import Any
 
 from digest.data import (
     STATUS_RU,
+    load_cluster_sources,
     load_items,
     load_link_report,
     load_pending,
@@ -70,8 +71,9 @@ def build_weekly(app: App, period: Period) -> WeeklyDigest:
             links = LinkReportData(available=False)
         sources = load_source_health(session)
         pending = load_pending(session)
+        clusters = load_cluster_sources(session, items)
     return select_weekly(items, period=period, topics=topics_of(app.config), links=links,
-                         sources=sources, pending=pending)
+                         sources=sources, pending=pending, cluster_sources=clusters)
 
 
 def make_weekly(app: App, *, week: str | None = None, out_dir: Path | None = None, send: bool = False) -> WeeklyResult:

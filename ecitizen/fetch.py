@@ -238,9 +238,9 @@ class _Decoder:
 
 def _socket_of(resp: requests.Response) -> socket.socket | None:
     """The socket under a streamed response (to bound each read by the remaining deadline)."""
+    raw: Any = resp.raw
     try:
-        fp = resp.raw._fp  # http.client.HTTPResponse
-        sock = fp.fp.raw._sock
+        sock = raw._fp.fp.raw._sock  # urllib3 response → http.client response → socket
     except AttributeError:
         return None
     return sock if isinstance(sock, socket.socket) else None
@@ -357,7 +357,7 @@ def fetch(
                 timeout=(min(connect_timeout, remaining), min(read_timeout, remaining)),
                 verify=verify,
             )
-        except Exception as exc:  # noqa: BLE001 - translated in one place
+        except Exception as exc:
             raise _translate(exc, current) from exc
         try:
             status = resp.status_code
@@ -440,7 +440,7 @@ def _read_body(
             parts.append(tail)
     except FetchError:
         raise
-    except Exception as exc:  # noqa: BLE001 - translated in one place
+    except Exception as exc:
         if clock() >= deadline:
             raise TimeoutError_(
                 f"the response did not complete within {total_deadline:g} s (slow or endless body)", url=url

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
+from typing import overload
 
 from ecitizen.classify import ServiceRule, TopicMatch, TopicRule, classify, stem, words
 from ecitizen.html import clean_text, html_to_text, sanitize_html
@@ -199,9 +200,9 @@ def titles_similar(a: str, b: str) -> bool:
 
 class CandidateIndex(Sequence[ClusterCandidate]):
     """Cluster candidates indexed by title stem, so a new item is compared only with the stored
-    items sharing a stem (of 3+ letters) with it instead of with every recent item. Titles that
-    share no stem are not near-duplicates (Jaccard needs shared stems; a character ratio of 0.82
-    without one shared stem does not occur in real headlines)."""
+    items sharing stems (of 3+ letters) with it instead of with every recent item. Titles that
+    share at most one stem are not near-duplicates (Jaccard ≥ 0.75 needs three shared stems; a
+    character ratio of 0.82 with at most one shared stem does not occur in real headlines)."""
 
     def __init__(self, candidates: Iterable[ClusterCandidate] = ()) -> None:
         self._items: list[ClusterCandidate] = []
@@ -222,15 +223,25 @@ class CandidateIndex(Sequence[ClusterCandidate]):
             self._postings.setdefault(t, []).append(idx)
 
     def near(self, key: str) -> list[ClusterCandidate]:
-        found: set[int] = set()
-        for t in self._tokens(key):
-            found.update(self._postings.get(t, ()))
-        return [self._items[i] for i in sorted(found)]
+        """Candidates sharing a stem with ``key`` (two stems when ``key`` has four or more)."""
+        tokens = self._tokens(key)
+        need = 2 if len(tokens) >= 4 else 1
+        shared: dict[int, int] = {}
+        for t in tokens:
+            for i in self._postings.get(t, ()):
+                shared[i] = shared.get(i, 0) + 1
+        return [self._items[i] for i in sorted(shared) if shared[i] >= need]
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def __getitem__(self, i):  # type: ignore[no-untyped-def,override]
+    @overload
+    def __getitem__(self, i: int) -> ClusterCandidate: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[ClusterCandidate]: ...
+
+    def __getitem__(self, i: int | slice) -> ClusterCandidate | Sequence[ClusterCandidate]:
         return self._items[i]
 
 

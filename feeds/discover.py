@@ -57,7 +57,7 @@ def discover_feeds(body: bytes, page_url: str, *, encoding: str | None = None) -
     try:
         finder.feed(text)
         finder.close()
-    except Exception:  # noqa: BLE001 - html.parser is lenient; any failure means "nothing found"
+    except Exception:  # noqa: BLE001, S110 - html.parser is lenient; a failure means "nothing found"
         pass
     base = urljoin(page_url, finder.base) if finder.base else page_url
     ordered = sorted(finder.links, key=lambda link: FEED_TYPES.index(link[0]))

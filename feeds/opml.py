@@ -103,7 +103,7 @@ def render_opml(sources: list[Source], *, title: str = "e-citizen watch feeds") 
         if s.interval_minutes:
             attrs["ecitizenInterval"] = str(s.interval_minutes)
         SubElement(body, "outline", attrs)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + bytes(tostring(root, encoding="utf-8", xml_declaration=False))
 
 
 def export_sources(session: Session) -> list[Source]:

@@ -110,13 +110,13 @@ def choose_encoding(body: bytes, header_charset: str | None = None) -> str:
     else:
         return "utf-8"
     declared: list[str] = []
-    for name in (xml_declared_encoding(body), header_charset):
-        codec = _codec(name)
+    for label in (xml_declared_encoding(body), header_charset):
+        codec = _codec(label)
         if codec and codec not in declared and codec != "utf-8" and not codec.startswith("utf-"):
             declared.append(codec)
     candidates = list(declared)
-    for name in _CYRILLIC_FALLBACKS:
-        codec = _codec(name)
+    for fallback in _CYRILLIC_FALLBACKS:
+        codec = _codec(fallback)
         if codec and codec not in candidates:
             candidates.append(codec)
     sample = body[:200_000]
@@ -138,10 +138,10 @@ def choose_encoding(body: bytes, header_charset: str | None = None) -> str:
 
         guess = from_bytes(sample).best()
         if guess is not None and guess.encoding:
-            codec = _codec(guess.encoding)
-            if codec:
-                return codec
-    except Exception:  # noqa: BLE001 - detection is a best effort
+            guessed = _codec(guess.encoding)
+            if guessed:
+                return guessed
+    except Exception:  # noqa: BLE001, S110 - detection is a best effort
         pass
     return best[1] if best else "windows-1251"
 
@@ -257,7 +257,7 @@ def parse_feed(
             sanitize_html=False,  # nh3 sanitises in the pipeline
             resolve_relative_uris=False,  # the pipeline makes links absolute
         )
-    except Exception as exc:  # noqa: BLE001 - feedparser should not raise, but never trust it
+    except Exception as exc:
         raise ParseError(f"the feed could not be parsed: {type(exc).__name__}: {exc}") from exc
     finally:
         _ctx.tz, _ctx.now = UTC, None
@@ -265,10 +265,10 @@ def parse_feed(
     feed = d.get("feed") or {}
     warning = None
     if d.get("bozo"):
-        exc = d.get("bozo_exception")
-        warning = f"malformed XML read leniently: {exc}"
+        bozo = d.get("bozo_exception")
+        warning = f"malformed XML read leniently: {bozo}"
         if not d.entries and not version:
-            raise ParseError(f"not a feed: {str(exc)[:300]}")
+            raise ParseError(f"not a feed: {str(bozo)[:300]}")
     if not version and not d.entries:
         raise ParseError("not an RSS, Atom or JSON feed (no channel or feed element)")
     entries = tuple(

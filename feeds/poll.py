@@ -27,7 +27,7 @@ from ecitizen.config import Config
 from ecitizen.db import session_scope
 from ecitizen.errors import NotFoundError, ParseError, SourceError, StorageError
 from ecitizen.fetch import FetchResult, fetch, make_session, status_error
-from ecitizen.pipeline import PreparedItem, Rejected, Rules, prepare_entries
+from ecitizen.pipeline import EntryData, PrepareResult, prepare_entries
 from ecitizen.storage import Source
 from ecitizen.store import record_failure, record_success, store_items
 from ecitizen.urls import check_public_url, host_of
@@ -70,8 +70,9 @@ class Fetched:
     outcome: str  # ok | not_modified | <SourceError.code>
     status: int | None = None
     error: str | None = None
-    items: tuple[PreparedItem, ...] = ()
-    rejected: tuple[Rejected, ...] = ()
+    #: parsed entries (prepared by the storing thread: the stemmer is not thread-safe)
+    entries: tuple[EntryData, ...] = ()
+    base_url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     last_modified: str | None = None
@@ -223,10 +224,9 @@ def _do_fetch(
 
 
 def fetch_and_parse(
-    target: FeedTarget, *, cfg: Config, rules: Rules, session: requests.Session, limiter: HostLimiter,
-    now: datetime,
+    target: FeedTarget, *, cfg: Config, session: requests.Session, limiter: HostLimiter, now: datetime,
 ) -> Fetched:
-    """Fetch one source, discover its feed if it is an HTML page, parse and prepare the entries.
+    """Fetch one source, discover its feed if it is an HTML page, and parse it.
 
     Never raises for a source problem: the problem becomes the result's ``outcome``/``error``.
     """
@@ -262,16 +262,15 @@ def fetch_and_parse(
                             header_charset=res.encoding, tz=tz, now=now)
         if parsed.warning and not parsed.entries:
             raise ParseError(f"malformed feed with no readable entry ({parsed.warning})")
-        prepared = prepare_entries(parsed.entries, rules, base_url=res.final_url)
         return Fetched(
-            target, "ok", status=res.status, items=prepared.items, rejected=prepared.rejected,
+            target, "ok", status=res.status, entries=parsed.entries, base_url=res.final_url,
             headers=dict(res.headers), etag=res.etag, last_modified=res.last_modified,
             moved_to=moved_to, discovered_feed=discovered, wire_bytes=wire, warning=parsed.warning,
         )
     except SourceError as exc:
         status = getattr(exc, "status", None)
         return Fetched(target, exc.code, status=status, error=str(exc), wire_bytes=wire)
-    except Exception as exc:  # noqa: BLE001 - one source's bug must not stop the poll
+    except Exception as exc:
         log.exception("unexpected error polling %s", target.name)
         return Fetched(target, "error", error=f"unexpected {type(exc).__name__}: {exc}", wire_bytes=wire)
 
@@ -279,7 +278,9 @@ def fetch_and_parse(
 # -- storing (the calling thread, one transaction per source) ------------------------------------
 
 
-def store_fetched(session: Session, f: Fetched, *, cfg: Config, now: datetime) -> SourceResult | None:
+def store_fetched(
+    session: Session, f: Fetched, prepared: PrepareResult, *, cfg: Config, now: datetime
+) -> SourceResult | None:
     """Apply one source's result: items + health + moved URL, in the caller's transaction."""
     src = session.get(Source, f.target.id)
     if src is None:
@@ -302,11 +303,11 @@ def store_fetched(session: Session, f: Fetched, *, cfg: Config, now: datetime) -
         due = next_due(now, interval=interval, min_interval=min_interval, max_backoff=max_backoff,
                        headers=f.headers, status=f.status)
         if f.outcome == "ok":
-            stored = store_items(session, src, f.items, now=now)
+            stored = store_items(session, src, prepared.items, now=now)
             new, updated = stored.added_count, len(stored.updated)
         record_success(src, now=now, next_due=due, status=f.status, outcome=f.outcome, etag=f.etag,
                        last_modified=f.last_modified,
-                       item_count=len(f.items) if f.outcome == "ok" else None)
+                       item_count=len(prepared.items) if f.outcome == "ok" else None)
         if f.outcome == "ok" and f.discovered_feed:
             # validators of the discovered feed, not of the HTML page
             src.etag, src.last_modified = f.etag, f.last_modified
@@ -320,20 +321,23 @@ def store_fetched(session: Session, f: Fetched, *, cfg: Config, now: datetime) -
     return SourceResult(
         name=src.name, outcome=f.outcome, status=f.status, new_items=new, updated_items=updated,
         error=f.error, next_due=due, moved_to=moved_to, discovered_feed=f.discovered_feed,
-        entries=len(f.items), rejected=len(f.rejected), wire_bytes=f.wire_bytes,
+        entries=len(f.entries), rejected=len(prepared.rejected), wire_bytes=f.wire_bytes,
     )
 
 
 def _store(app: App, f: Fetched, started: float) -> SourceResult | None:
     now = app.now()
+    # prepared here, not in the workers: the stemmer used by the classifier is not thread-safe
+    prepared = prepare_entries(f.entries, app.rules, base_url=f.base_url)
     try:
         with session_scope(app.engine) as session:
-            res = store_fetched(session, f, cfg=app.config, now=now)
+            res = store_fetched(session, f, prepared, cfg=app.config, now=now)
     except (SQLAlchemyError, StorageError, ValueError) as exc:
         log.error("storing %s failed: %s", f.target.name, exc)
-        failed = replace(f, outcome="storage_error", error=f"could not store the items: {str(exc)[:500]}", items=())
+        failed = replace(f, outcome="storage_error", error=f"could not store the items: {str(exc)[:500]}",
+                         entries=())
         with session_scope(app.engine) as session:
-            res = store_fetched(session, failed, cfg=app.config, now=now)
+            res = store_fetched(session, failed, PrepareResult(()), cfg=app.config, now=now)
     if res is not None:
         res = replace(res, elapsed=time.monotonic() - started)
         _log_result(res, f)
@@ -362,15 +366,13 @@ def poll(app: App, *, names: Iterable[str] | None = None, force: bool = False) -
     results: list[SourceResult] = []
     if not targets:
         return PollReport((), started_at, time.monotonic() - t0)
-    rules = app.rules
     workers = max(1, min(cfg.http.global_concurrency, len(targets)))
     limiter = HostLimiter(cfg.http.per_host_concurrency)
     http = make_session(pool_size=workers)
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feeds") as pool:
             futures = {
-                pool.submit(fetch_and_parse, t, cfg=cfg, rules=rules, session=http, limiter=limiter,
-                            now=started_at): t
+                pool.submit(fetch_and_parse, t, cfg=cfg, session=http, limiter=limiter, now=started_at): t
                 for t in targets
             }
             for fut in as_completed(futures):

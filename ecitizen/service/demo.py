@@ -254,10 +254,26 @@ def prepare_demo(demo_dir: str | Path, *, web_port: int, echo: Callable[[str], N
     return result, portal, app
 
 
+def check_port_free(port: int) -> None:
+    """Fail before the cycle (not after a minute of work) when the web port is taken."""
+    import socket
+
+    from ecitizen.errors import EcitizenError
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise EcitizenError(f"port {port} on 127.0.0.1 is in use ({exc.strerror}); "
+                                f"run `ecitizen demo --port <another>`") from exc
+
+
 def run_demo(*, demo_dir: str | Path = "data/demo", port: int = 8080, serve: bool = True,
              as_json: bool = False, stop_event: threading.Event | None = None) -> DemoResult:
     """The ``ecitizen demo`` command. With ``serve`` it blocks until Ctrl-C/SIGTERM (or ``stop_event``)."""
     echo: Callable[[str], None] = (lambda s: click.echo(s, err=True)) if as_json else click.echo
+    if serve:
+        check_port_free(port)
     result, portal, app = prepare_demo(demo_dir, web_port=port, echo=echo)
     try:
         out = app.config.path(app.config.outputs.out_dir)

@@ -17,6 +17,7 @@ from waitress.server import create_server
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
+from ecitizen.errors import EcitizenError
 
 log = logging.getLogger("ecitizen.service")
 
@@ -25,8 +26,12 @@ class WebServer:
     """A waitress server for a WSGI app, running in a daemon thread."""
 
     def __init__(self, wsgi: Any, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> None:
-        self.server = create_server(wsgi, host=host, port=port, threads=threads, ident="ecitizen",
-                                    clear_untrusted_proxy_headers=True, channel_timeout=60)
+        try:
+            self.server = create_server(wsgi, host=host, port=port, threads=threads, ident="ecitizen",
+                                        clear_untrusted_proxy_headers=True, channel_timeout=60)
+        except OSError as exc:
+            raise EcitizenError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                                "(another program uses the port? choose one with --port)") from exc
         self.host = host
         self.port = int(self.server.effective_port)
         self._thread = threading.Thread(target=self._run, name="waitress", daemon=True)
@@ -87,6 +92,9 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
             server = WebServer(wsgi, host=host or cfg.web.host, port=port or cfg.web.port,
                                threads=cfg.web.threads).start()
             log.warning("web interface at %s", server.url)
+            if server.host not in ("127.0.0.1", "localhost", "::1") and not cfg.web.secure_cookies:
+                log.warning("web.secure_cookies is off while listening on %s: put the service behind HTTPS "
+                            "and turn it on", server.host)
             print(f"e-citizen watch: web interface at {server.url}", flush=True)
         while not stop.wait(1.0):
             pass

@@ -53,6 +53,7 @@ def test_each_status_from_a_real_server(links_app: Callable[..., App],
     a.route("/canon", Reply(200, page("Старая", "Текст", f'<link rel="canonical" href="{a.url("/new-home")}">'), HTML))
     a.route("/drip", lambda req: Reply(200, drip(30, 0.2, b"<p>x</p>"), HTML))
     a.route("/endless", lambda req: Reply(200, endless(b"<p>" + b"x" * 65530 + b"</p>"), HTML))
+    a.route("/hop", lambda req: Reply(302, b"", {"Location": f"/hop?n={int(req.query[2:] or 0) + 1}"}))
     refused = "http://127.0.0.31:1/"
     expected = {
         a.url("/ok"): st.OK,
@@ -67,6 +68,7 @@ def test_each_status_from_a_real_server(links_app: Callable[..., App],
         a.url("/r1"): st.MOVED,
         a.url("/temp"): st.REDIRECTED,
         a.url("/loop1"): st.SERVER_ERROR,
+        a.url("/hop"): st.SERVER_ERROR,
         a.url("/canon"): st.MOVED,
         a.url("/drip"): st.TIMEOUT,
         a.url("/endless"): st.OK,
@@ -82,6 +84,7 @@ def test_each_status_from_a_real_server(links_app: Callable[..., App],
     assert got[a.url("/r1")].proposed_url == a.url("/new-home")
     assert got[a.url("/canon")].proposed_url == a.url("/new-home")
     assert "петл" in got[a.url("/loop1")].detail
+    assert "цепочка" in got[a.url("/hop")].detail
     # retries: 500 asked 1 + retries times; 404 only once
     assert len(a.requests_to("/err")) == 3
     assert len(a.requests_to("/missing")) == 1

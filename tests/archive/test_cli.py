@@ -148,3 +148,12 @@ def test_kill_during_check_then_rerun_leaves_database_consistent(
     assert len(report.results) == 400 - checked
     checked, checks = consistency()
     assert checked == checks == 400
+
+
+def test_every_links_command_is_documented_in_the_readme() -> None:
+    from archive.cli import links_group
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- commands:archive -->", 1)[1].split("<!-- commands:", 1)[0]
+    for name in links_group.commands:
+        assert f"ecitizen links {name}" in section, name

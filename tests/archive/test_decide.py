@@ -179,3 +179,14 @@ def test_readable_diff_is_sentence_level() -> None:
 )
 def test_prefers_head(url: str, head: bool) -> None:
     assert prefers_head(url) is head
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("120", 120.0), ("0", 0.0), (None, None), ("soon", None),
+     ("Wed, 25 Nov 2026 06:01:00 GMT", 60.0), ("Wed, 25 Nov 2026 05:00:00 GMT", 0.0)],
+)
+def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
+    from archive.probe import parse_retry_after
+
+    assert parse_retry_after(value, now=T0.timestamp()) == seconds

@@ -79,6 +79,7 @@ def test_link_report(links_app: Callable[..., App], server: LocalServer, clock) 
     server.route("/old", Reply(301, b"", {"Location": "/ok"}))
     add(app, server.url("/ok"), server.url("/old"), server.url("/gone"))
     check(app)
+    take_snapshot(app, get(app, server.url("/ok")))
     with session_scope(app.engine) as s:
         s.add(LinkEvent(link_id=get(app, server.url("/ok")).id or 0, at=clock(), kind="changed",
                         summary="Изменился текст «Пенсия онлайн»", diff_text="-было\n+стало"))
@@ -94,6 +95,8 @@ def test_link_report(links_app: Callable[..., App], server: LocalServer, clock) 
         server.url("/ok"): ("changed", None),
     }
     assert all(a.explanation for a in report.needs_attention)
+    saved = {a.url: a.snapshot_path for a in report.needs_attention}
+    assert saved[server.url("/ok")] and saved[server.url("/gone")] is None
     kinds = sorted(e.kind for e in report.recent_events)
     assert kinds == ["broken", "changed", "moved"]
     data = report.as_json()

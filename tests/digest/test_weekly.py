@@ -191,3 +191,13 @@ def test_link_report_falls_back_to_the_link_tables(app: App, tmp_path: Path, mon
     monkeypatch.setitem(sys.modules, "archive.report", None)  # as if the archive were not installed
     html = make_weekly(app, week=W47, out_dir=tmp_path).html_path.read_text(encoding="utf-8")
     assert "Запись в МФЦ" in html and "new.example.org/page" in html and "страница переехала" in html
+
+
+def test_a_duplicate_of_last_weeks_news_names_the_earlier_source(app: App, tmp_path: Path) -> None:
+    title = "Социальный фонд: выплата пенсии в декабре пройдёт раньше"
+    add_items(app, "sfr-news", [EntryData(url="https://sfr.gov.ru/a", title=title, published_at=nov(15))],
+              fetched_at=nov(15))  # week 46
+    add_items(app, "tass", [EntryData(url="https://tass.ru/b", title=title, published_at=nov(16, 12))],
+              fetched_at=nov(16, 12))  # week 47
+    html = make_weekly(app, week=W47, out_dir=tmp_path).html_path.read_text(encoding="utf-8")
+    assert html.count(title) == 1 and "tass; также: sfr-news" in html

@@ -44,19 +44,22 @@ WORDS = (
     "карта банк почта безопасность мошенник пароль вход электронный цифровой новый онлайн"
 ).split()
 
+SUFFIXES = ("", "ов", "ский", "ная", "ение", "ость", "ист", "ик")
+
 
 def headline(seed: str) -> str:
     """A deterministic, realistic-looking Russian headline (distinct headlines do not cluster)."""
     import hashlib
 
     h = hashlib.sha256(seed.encode()).digest()
-    return " ".join(WORDS[b % len(WORDS)] for b in h[:7]).capitalize()
+    words = [WORDS[b % len(WORDS)] + SUFFIXES[c % len(SUFFIXES)] for b, c in zip(h[:7], h[7:14], strict=True)]
+    return " ".join(words).capitalize()
 
 
 def news(n: int, *, prefix: str = "Новость", host: str = "http://example.org", start: int = 0) -> list[dict[str, str | None]]:
     return [
         {
-            "title": f"{headline(prefix + str(i))}: {prefix} {i}",
+            "title": f"{headline(prefix + str(i))} ({i})",
             "link": f"{host}/news/{i}",
             "guid": f"{host}/news/{i}",
             "description": f"<p>Подробности новости {i}.</p>",

@@ -134,3 +134,13 @@ def test_every_service_command_is_documented_in_the_readme() -> None:
         names += _commands(cmd, f"{cmd.name} ") if hasattr(cmd, "commands") else [cmd.name]
     assert names and all(f"ecitizen {n}" in readme or f"{n.split()[0]} {n.split()[-1]}" in readme
                          for n in names), [n for n in names if f"ecitizen {n}" not in readme]
+
+
+def test_demo_refuses_a_busy_port_before_doing_any_work(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = invoke("demo", "--port", str(port), "--dir", str(tmp_path / "demo"))
+    assert r.exit_code == 1 and f"port {port}" in r.output and "--port" in r.output
+    assert not (tmp_path / "demo").exists()

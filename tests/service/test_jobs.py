@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -160,3 +161,52 @@ def test_a_long_job_keeps_its_claim_alive(app: App, clock: FixedClock) -> None:
     result = run_job(app.engine, "crawl", long_body, now=clock, holder="me", ttl=timedelta(seconds=4))
     assert result.outcome == "ok"
     assert seen == [False]
+
+
+CHILD = r"""
+import sys, threading, time
+from datetime import UTC, datetime
+from ecitizen.app import App
+from ecitizen.service.jobs import run_job
+app = App(sys.argv[1])
+marker, go = sys.argv[2], sys.argv[3]
+app.engine
+print("ready", flush=True)
+import os
+while not os.path.exists(go):  # start both at the same moment, after the slow imports
+    time.sleep(0.01)
+def body(stop):
+    with open(marker, "a") as fh:
+        fh.write("ran\n")
+    time.sleep(1.5)
+    return {"pid": 1}
+result = run_job(app.engine, "crawl", body, now=lambda: datetime.now(UTC))
+print(result.outcome)
+"""
+
+
+def test_two_processes_never_run_the_same_job_at_once(tmp_path: Path) -> None:
+    """Two `ecitizen run` processes by mistake: real OS processes, one SQLite file."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.conftest import ROOT, base_config_data
+
+    data = base_config_data(tmp_path)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    App(str(cfg)).engine  # migrate once before the race
+    marker, go = tmp_path / "ran.txt", tmp_path / "go"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(cfg), str(marker), str(go)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    go.touch()
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert sorted(o.strip() for o, _ in outs) == ["ok", "skipped"]
+    assert marker.read_text().count("ran") == 1

@@ -1,0 +1,222 @@
+"""Feed poll benchmark: 200 feeds × 50 entries served from loopback.
+
+Prints, in one run:
+  * cold poll (fetch, parse, prepare, store into a fresh SQLite file): seconds, bytes;
+  * warm poll where every feed answers 304: seconds and bytes as a share of the cold poll;
+  * the floor: feedparser alone parsing the same 200 documents in memory;
+  * our parser alone (feeds.parse.parse_feed, encoding checks + feedparser) on the same bytes;
+  * the core pipeline alone (prepare_entries: sanitise + classify) on the parsed entries;
+  * the peer: the ``reader`` library adding and updating the same 200 feeds (same concurrency).
+
+Usage: python benchmarks/feeds_poll.py [--feeds 200] [--entries 50] [--hosts 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import feedparser  # noqa: E402
+import yaml  # noqa: E402
+
+from ecitizen.app import App  # noqa: E402
+from ecitizen.config import parse_config  # noqa: E402
+from ecitizen.db import dispose_engines, session_scope  # noqa: E402
+from ecitizen.pipeline import prepare_entries  # noqa: E402
+from ecitizen.storage import Source  # noqa: E402
+from feeds.parse import parse_feed  # noqa: E402
+from feeds.poll import poll  # noqa: E402
+from tests.support.httpserver import LocalServer, Reply, Request  # noqa: E402
+
+BASE = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+VOCAB = (
+    "пенсия портал госуслуги заявление врач полис паспорт транспорт маршрут оплата налог библиотека "
+    "семья пособие справка выплата запись талон кабинет подпись регион Омск область министерство "
+    "фонд сервис приложение документ квитанция льгота школа сад жильё ремонт дорога автобус карта "
+    "банк почта безопасность мошенники пароль вход электронный цифровой новый онлайн губернатор "
+    "совещание проект закон указ правительство поддержка бизнес выставка конкурс фестиваль театр "
+    "музей спорт здоровье больница поликлиника вакцинация зима погода отопление вода свет газ "
+    "строительство мост улица парк двор субсидия ипотека молодёжь ветераны студенты учителя "
+    "экзамен олимпиада выборы депутаты бюджет инвестиции завод урожай фермеры лес пожар полиция"
+).split()
+
+
+def corpus_vocabulary() -> list[str]:
+    """Russian words of the real corpus feeds (a realistic vocabulary for the headlines)."""
+    import re
+
+    folder = ROOT.parent / "shared" / "corpus" / "cyrillic-feeds" / "windows-1251"
+    found: dict[str, None] = {}
+    for f in sorted(folder.glob("*.xml")):
+        for w in re.findall(r"[а-яё]{4,}", f.read_bytes().decode("cp1251", "replace").lower()):
+            found.setdefault(w, None)
+    return list(found) if len(found) > 500 else VOCAB
+
+
+WORDS = corpus_vocabulary()
+
+
+def headline(seed: str) -> str:
+    h = hashlib.sha256(seed.encode()).digest()
+    words = [WORDS[(h[i] * 256 + h[i + 1]) % len(WORDS)] for i in range(0, 18, 2)]
+    return " ".join(words).capitalize()
+
+
+def make_feed(i: int, n: int) -> bytes:
+    items = []
+    for j in range(n):
+        link = f"http://news{i}.example/item/{j}"
+        items.append(
+            f"<item><title>{escape(headline(f'{i}-{j}'))}</title><link>{link}</link><guid>{link}</guid>"
+            f"<description>{escape('<p>' + headline(f'd{i}-{j}') + '. ' + headline(f'e{i}-{j}') + '.</p>')}"
+            f"</description><pubDate>{format_datetime(BASE - timedelta(hours=i % 24 + j * 6))}</pubDate></item>"
+        )
+    doc = (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Лента {i}</title>'
+        f"<link>http://news{i}.example/</link><description>Новости</description>{''.join(items)}</channel></rss>"
+    )
+    return doc.encode("utf-8")
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.bytes = 0
+        self.requests = 0
+
+    def add(self, n: int) -> None:
+        with self.lock:
+            self.bytes += n
+            self.requests += 1
+
+
+def feed_handler(body: bytes, etag: str, counter: Counter):  # type: ignore[no-untyped-def]
+    headers = {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": etag}
+    head_size = 17 + sum(len(k) + len(v) + 4 for k, v in headers.items()) + 80  # status, Server, Date...
+
+    def handle(req: Request) -> Reply:
+        if req.headers.get("if-none-match") == etag:
+            counter.add(17 + len("ETag") + len(etag) + 4 + 80)
+            return Reply(304, b"", {"ETag": etag})
+        counter.add(head_size + len(body) + 24)
+        return Reply(200, body, headers)
+
+    return handle
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--feeds", type=int, default=200)
+    ap.add_argument("--entries", type=int, default=50)
+    ap.add_argument("--hosts", type=int, default=8)
+    ap.add_argument("--concurrency", type=int, default=16)
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="ecitizen-bench-feeds-"))
+    docs = [make_feed(i, args.entries) for i in range(args.feeds)]
+    servers = [LocalServer(f"127.0.0.{20 + h}").start() for h in range(args.hosts)]
+    counter = Counter()
+    urls = []
+    for i, body in enumerate(docs):
+        srv = servers[i % args.hosts]
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'  # noqa: S324 - an ETag, not security
+        srv.route(f"/feed{i}.xml", feed_handler(body, etag, counter))
+        urls.append(srv.url(f"/feed{i}.xml"))
+    total_doc_bytes = sum(len(d) for d in docs)
+    print(f"{args.feeds} feeds × {args.entries} entries, {total_doc_bytes / 1e6:.1f} MB of XML, "
+          f"headlines from a {len(WORDS)}-word vocabulary, "
+          f"{args.hosts} loopback hosts, concurrency {args.concurrency}")
+
+    try:
+        # -- floor: feedparser alone, in memory --------------------------------------------------
+        t = time.perf_counter()
+        n_floor = sum(len(feedparser.parse(d).entries) for d in docs)
+        floor = time.perf_counter() - t
+        # -- our parser alone --------------------------------------------------------------------
+        t = time.perf_counter()
+        parsed = [parse_feed(d, url=u, content_type="application/rss+xml") for d, u in zip(docs, urls, strict=True)]
+        ours_parse = time.perf_counter() - t
+        assert n_floor == sum(len(p.entries) for p in parsed) == args.feeds * args.entries
+
+        # -- our poll: cold then warm -------------------------------------------------------------
+        data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+        data.update(database_url=f"sqlite:///{tmp / 'bench.db'}", data_dir=str(tmp / "data"), sources=[])
+        data["http"].update(allow_private_targets=True, global_concurrency=args.concurrency,
+                            per_host_concurrency=max(1, args.concurrency // args.hosts))
+        data["outputs"]["out_dir"] = str(tmp / "out")
+        app = App(config=parse_config(data, base_dir=str(tmp)))
+        # -- core pipeline alone (sanitise + classify), same entries --------------------------------
+        t = time.perf_counter()
+        for p, u in zip(parsed, urls, strict=True):
+            prepare_entries(p.entries, app.rules, base_url=u)
+        pipeline_alone = time.perf_counter() - t
+        with session_scope(app.engine) as s:
+            for i, u in enumerate(urls):
+                s.add(Source(name=f"feed{i:03d}", kind="feed", url=u, origin="cli"))
+        counter.bytes = counter.requests = 0
+        t = time.perf_counter()
+        cold = poll(app)
+        cold_s = time.perf_counter() - t
+        cold_bytes, cold_req = counter.bytes, counter.requests
+        assert not cold.failed, [r.error for r in cold.failed][:3]
+        assert cold.new_items == args.feeds * args.entries, cold.new_items
+        counter.bytes = counter.requests = 0
+        t = time.perf_counter()
+        warm = poll(app, force=True)
+        warm_s = time.perf_counter() - t
+        warm_bytes = counter.bytes
+        assert all(r.outcome == "not_modified" for r in warm.results)
+        dispose_engines()
+
+        # -- the peer: reader ---------------------------------------------------------------------
+        reader_s = reader_warm_s = float("nan")
+        try:
+            from reader import make_reader
+
+            r = make_reader(str(tmp / "reader.sqlite"))
+            for u in urls:
+                r.add_feed(u)
+            counter.bytes = counter.requests = 0
+            t = time.perf_counter()
+            r.update_feeds(workers=args.concurrency)
+            reader_s = time.perf_counter() - t
+            reader_entries = r.get_entry_counts().total
+            t = time.perf_counter()
+            r.update_feeds(workers=args.concurrency, scheduled=False)
+            reader_warm_s = time.perf_counter() - t
+            r.close()
+        except ImportError as exc:
+            reader_entries = 0
+            print(f"reader is not usable ({exc}; pip install -e '.[bench]'): peer skipped")
+    finally:
+        for srv in servers:
+            srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"feedparser floor (parse in memory):   {floor:7.2f} s")
+    print(f"our parse_feed alone (same bytes):    {ours_parse:7.2f} s  ({ours_parse / floor:.2f}× floor)")
+    print(f"core prepare_entries alone:           {pipeline_alone:7.2f} s  ({pipeline_alone / floor:.2f}× floor)")
+    print(f"cold poll (fetch+parse+prepare+store): {cold_s:6.2f} s  ({cold_s / floor:.2f}× floor; goal ≤ 1.5×) "
+          f"{cold_bytes / 1e6:.2f} MB in {cold_req} responses")
+    print(f"warm poll (all 304):                  {warm_s:7.2f} s  ({warm_s / cold_s:.1%} of cold; goal < 10%) "
+          f"{warm_bytes / 1e3:.1f} kB ({warm_bytes / cold_bytes:.2%} of cold bytes; goal < 2%)")
+    if reader_s == reader_s:
+        print(f"reader update_feeds (cold):           {reader_s:7.2f} s  (ours/reader = {cold_s / reader_s:.2f}; "
+              f"goal < 1) {reader_entries} entries")
+        print(f"reader update_feeds (warm, 304s):     {reader_warm_s:7.2f} s")
+
+
+if __name__ == "__main__":
+    main()
