@@ -7,6 +7,7 @@ extraction (trafilatura, 1–200 ms): the main text is only re-extracted when th
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass
@@ -33,7 +34,11 @@ class PageInfo:
 
 
 def decode_body(body: bytes, charset: str | None) -> str:
-    """Decode with the header charset, else the meta charset, else detect (cp1251 sites)."""
+    """Decode with the header charset, else the meta charset, else UTF-8, else detect (cp1251 sites).
+
+    A declared charset is trusted (bad bytes replaced): bodies are capped, so the last character
+    may be cut in half, and that must not send a 500 KB page through the slow detector.
+    """
     candidates: list[str] = []
     if charset:
         candidates.append(charset)
@@ -42,16 +47,19 @@ def decode_body(body: bytes, charset: str | None) -> str:
         candidates.append(m.group(1).decode("ascii", "replace"))
     for enc in candidates:
         try:
-            return body.decode(enc)
-        except (LookupError, UnicodeDecodeError):
+            codecs.lookup(enc)
+        except LookupError:
             continue
+        return body.decode(enc, errors="replace")
     try:
         return body.decode("utf-8")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(body) - 4:  # only the cut at the cap is broken
+            return body.decode("utf-8", errors="replace")
+    from charset_normalizer import from_bytes
 
-        best = from_bytes(body).best()
-        return str(best) if best is not None else body.decode("utf-8", "replace")
+    best = from_bytes(body).best()
+    return str(best) if best is not None else body.decode("utf-8", "replace")
 
 
 def analyse_html(html: str) -> PageInfo:

@@ -339,3 +339,41 @@ def test_private_targets_refused_when_not_allowed(make_app: Callable[..., App], 
     r = check_links(strict, due_only=False).results[0]
     assert r.outcome == st.BLOCKED and "частной сети" in r.detail
     assert server.log == []
+
+
+def test_real_captured_pages_from_the_corpus(links_app: Callable[..., App], servers: Callable[[str], LocalServer],
+                                             corpus, clock) -> None:
+    """Real government front pages: no false soft-404/blocked; counters change nothing; news do."""
+    import re
+
+    from archive.page import extract_main_text
+
+    pages = corpus / "gov-pages"
+    kremlin = (pages / "kremlin.ru-2018-03.html").read_text(encoding="utf-8")
+    state = {"html": kremlin}
+    host = servers("127.0.0.37")
+    host.route("/", lambda req: Reply(200, state["html"].encode(), HTML))
+    other = servers("127.0.0.38")
+    for name in ("gosuslugi.ru-2018-03.html", "government.ru-2018-03.html"):
+        other.route(f"/{name}", Reply(200, (pages / name).read_bytes(), HTML))
+    app = links_app()
+    urls = [host.url("/"), other.url("/gosuslugi.ru-2018-03.html"), other.url("/government.ru-2018-03.html")]
+    add(app, *urls)
+    assert {r.outcome for r in check(app).results} == {st.OK}
+    # every number on the page changes (dates, counters, ids): not a change of the text
+    state["html"] = re.sub(r"\d", lambda m: str((int(m.group()) + 3) % 10), kremlin)
+    clock.advance(hours=24)
+    assert not check(app, host.url("/")).results[0].events
+    # six headlines replaced: a real change, with a readable diff
+    longest = sorted(extract_main_text(kremlin).splitlines(), key=len)[-6:]
+    changed = kremlin
+    for i, line in enumerate(longest):
+        changed = changed.replace(line, f"Новая услуга номер {'один два три четыре пять шесть'.split()[i]}: "
+                                        "заграничный паспорт можно заказать онлайн без визита в МВД")
+    state["html"] = changed
+    clock.advance(hours=24)
+    r = check(app, host.url("/")).results[0]
+    assert r.outcome == st.OK and len(r.events) == 1
+    with session_scope(app.engine) as s:
+        diff = s.exec(select(LinkEvent.diff_text).where(LinkEvent.kind == "changed")).one()
+    assert diff and "+Новая услуга номер один" in diff and f"-{longest[-1][:40]}" in diff

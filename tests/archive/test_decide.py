@@ -190,3 +190,20 @@ def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
     from archive.probe import parse_retry_after
 
     assert parse_retry_after(value, now=T0.timestamp()) == seconds
+
+
+@pytest.mark.parametrize(
+    ("body", "charset", "expected"),
+    [
+        ("Пенсия".encode("cp1251"), "windows-1251", "Пенсия"),
+        ('<meta charset="koi8-r"><p>Пенсия'.encode("koi8-r"), None, '<meta charset="koi8-r"><p>Пенсия'),
+        ("Пенсия".encode()[:-1], None, "Пенси\ufffd"),  # cut in the middle of the last letter by the cap
+        ("Пенсия".encode(), "no-such-charset", "Пенсия"),
+        (("Государственные услуги для пенсионеров. " * 20).encode("cp1251"), None,
+         "Государственные услуги для пенсионеров. " * 20),
+    ],
+)
+def test_decode_body(body: bytes, charset: str | None, expected: str) -> None:
+    from archive.page import decode_body
+
+    assert decode_body(body, charset) == expected
