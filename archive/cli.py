@@ -138,6 +138,7 @@ def links_export(fmt: str, output: str | None, title: str) -> None:
 def links_check(check_all: bool, due: bool, urls: tuple[str, ...], as_json: bool) -> None:
     """Check links concurrently and politely; record every result."""
     from archive.checker import check_links
+    from archive.status import FAILURES
 
     if check_all and due:
         raise click.UsageError("--all and --due exclude each other")
@@ -153,8 +154,10 @@ def links_check(check_all: bool, due: bool, urls: tuple[str, ...], as_json: bool
     if as_json:
         emit_json(report.as_json())
         return
+    pending = sum(1 for r in report.results if r.outcome != r.status and r.outcome in FAILURES)
     click.echo(f"checked {len(report.results)} link(s) in {report.elapsed_seconds:.1f} s: "
-               + ", ".join(f"{k} {v}" for k, v in report.counts_by_status.items()))
+               + ", ".join(f"{k} {v}" for k, v in report.counts_by_status.items())
+               + (f" ({pending} failed once: reported only if the next check fails too)" if pending else ""))
     for url, event in report.events:
         click.echo(f"  {url}: {event}")
 
@@ -263,6 +266,7 @@ def links_report(days: int, as_json: bool) -> None:
     from archive.report import link_report
     from archive.status import STATUS_LABELS
     from ecitizen.db import session_scope
+    from ecitizen.urls import display_url
 
     app = get_app()
     with session_scope(app.engine) as session:
@@ -276,15 +280,18 @@ def links_report(days: int, as_json: bool) -> None:
     if report.needs_attention:
         click.echo("\nТребуют внимания:")
         for a in report.needs_attention:
-            click.echo(f"  {a.reason}: {a.title or a.url} ({a.url})")
+            shown = display_url(a.url)
+            click.echo(f"  {a.reason}: " + (f"«{a.title}» {shown}" if a.title else shown))
             click.echo(f"    {a.detail}")
             if a.proposed_url:
-                click.echo(f"    новый адрес: {a.proposed_url}")
+                click.echo(f"    новый адрес: {display_url(a.proposed_url)}")
+            if a.snapshot_path:
+                click.echo(f"    сохранённая копия: {a.snapshot_path}")
     if report.oldest_unreviewed:
         click.echo("\nДавно не проверялись человеком:")
         for u in report.oldest_unreviewed:
             when = u.reviewed_at.date().isoformat() if u.reviewed_at else "никогда"
-            click.echo(f"  {when}: {u.title or u.url}")
+            click.echo(f"  {when}: {u.title or display_url(u.url)}")
 
 
 commands = [links_group]

@@ -33,6 +33,8 @@ CHALLENGE_SIGNATURES: tuple[str, ...] = (
     "подтвердите, что вы не робот", "я не робот", "attention required", "cf-challenge",
     "servicepipe", "qrator", "access denied", "доступ запрещён", "доступ запрещен", "captcha",
 )
+#: a redirect ending here means "log in first" (ESIA is the login of gosuslugi.ru)
+LOGIN_PAGE = re.compile(r"(^https?://esia\.gosuslugi\.ru/)|/(login|signin|sign-in|auth|idp|sso)(/|\?|$)", re.I)
 #: a page whose visible text is at most this long can be judged by a signature in its text
 SHORT_PAGE_CHARS = 600
 #: a page this similar to the host's answer for a random path is that host's "not found" page
@@ -172,6 +174,8 @@ def classify_check(obs: Observation) -> CheckOutcome:
     soft = soft_404_reason(obs)
     if soft:
         return out(st.SOFT_404, soft)
+    if obs.redirects and LOGIN_PAGE.search(final) and not LOGIN_PAGE.search(obs.url):
+        return out(st.BLOCKED, f"страница открывается только после входа (перенаправление на {final[:120]})")
     permanent = [target for hop_status, target in obs.redirects if hop_status in PERMANENT_REDIRECTS]
     if permanent and not _same_target(obs.url, final):
         return out(st.MOVED, f"постоянное перенаправление на {final}", canonical_url(final))

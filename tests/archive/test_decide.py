@@ -66,6 +66,11 @@ NOT_FOUND_BASE = HostBaseline(200, None, "Ой! Такой страницы у �
         # a trailing slash or http→https redirect is not a move
         (Observation("http://www.gosuslugi.ru/help/passport", status=200, final_url=U + "/",
                      redirects=((301, U + "/"),)), st.OK, None),
+        # a service page that sends visitors to the ESIA login: the page exists, the checker cannot see it
+        (Observation(U, status=200, final_url="https://esia.gosuslugi.ru/login/",
+                     redirects=((302, "https://esia.gosuslugi.ru/login/"),)), st.BLOCKED, None),
+        (Observation(U, status=200, final_url="https://www.gosuslugi.ru/auth?next=/help",
+                     redirects=((302, "https://www.gosuslugi.ru/auth?next=/help"),)), st.BLOCKED, None),
         (Observation(U, status=200, canonical="/help/zagran-new"), st.MOVED, "https://www.gosuslugi.ru/help/zagran-new"),
         (Observation(U, status=200, canonical=U), st.OK, None),
         (Observation(U, error="timeout"), st.TIMEOUT, None),
