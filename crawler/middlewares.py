@@ -79,3 +79,30 @@ class PrivateTargetMiddleware:
         except UnsafeURLError as exc:
             raise IgnoreRequest(f"{UNSAFE_MARK}: {exc}") from None
         return None
+
+
+class RetryBackoffMiddleware:
+    """Retries with backoff: a request that Scrapy's RetryMiddleware re-queued (``retry_times`` in
+    its meta) waits ``RETRY_BACKOFF_BASE × 2^(n-1)`` seconds (capped) before it is sent again."""
+
+    def __init__(self, base: float, cap: float) -> None:
+        self.base = base
+        self.cap = cap
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RetryBackoffMiddleware:
+        return cls(crawler.settings.getfloat("RETRY_BACKOFF_BASE", 0.0),
+                   crawler.settings.getfloat("RETRY_BACKOFF_MAX", 60.0))
+
+    def backoff(self, retry_times: int) -> float:
+        if retry_times <= 0 or self.base <= 0:
+            return 0.0
+        return float(min(self.cap, self.base * 2 ** (retry_times - 1)))
+
+    def process_request(self, request: Any, spider: Any = None) -> Any:
+        delay = self.backoff(int(request.meta.get("retry_times", 0)))
+        if not delay:
+            return None
+        from twisted.internet import reactor, task
+
+        return task.deferLater(reactor, delay, lambda: None)

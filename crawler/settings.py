@@ -47,6 +47,8 @@ def scrapy_settings(config: Config, jobs: Sequence[SourceJob], *, log_level: str
         "RETRY_ENABLED": c.retry_times > 0,
         "RETRY_TIMES": c.retry_times,
         "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
+        "RETRY_BACKOFF_BASE": c.retry_backoff_seconds,
+        "RETRY_BACKOFF_MAX": 60.0,
         "REDIRECT_MAX_TIMES": config.http.max_redirects,
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
@@ -58,6 +60,7 @@ def scrapy_settings(config: Config, jobs: Sequence[SourceJob], *, log_level: str
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",  # the spider keeps its own visited set
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.PrivateTargetMiddleware": 50,
+            "crawler.middlewares.RetryBackoffMiddleware": 60,
             "crawler.middlewares.CharsetMiddleware": 950,
         },
         "ITEM_PIPELINES": {},

@@ -37,6 +37,7 @@ from ecitizen.errors import (
     HTTPStatusError,
     ParseError,
     ResponseTooLargeError,
+    SelectorError,
     SourceError,
     TimeoutError_,
     TLSError,
@@ -418,7 +419,7 @@ class SourcesSpider(scrapy.Spider):
         posts, matched, more = ex.extract_telegram(self._selector(response), response.url, s, tz=run.tz, now=self.now)
         page_no = response.meta.get("page_no", 1)
         if page_no == 1 and matched == 0:
-            raise ex_selector_error("div.tgme_widget_message")
+            raise SelectorError(f"{ex.NO_MATCH} (div.tgme_widget_message)")
         run.entries.extend(posts)
         if more and page_no < s.max_pages and posts:
             yield self._request(run, more, "telegram", essential=False, page_no=page_no + 1)
@@ -447,9 +448,3 @@ class SourcesSpider(scrapy.Spider):
         if s.page_param and count and page_no < s.max_pages:
             yield self._request(run, self._json_url(run, s, s.start_page + page_no), "json",
                                 essential=False, page_no=page_no + 1)
-
-
-def ex_selector_error(what: str) -> SourceError:
-    from ecitizen.errors import SelectorError
-
-    return SelectorError(f"{ex.NO_MATCH} ({what})")

@@ -82,6 +82,10 @@ def publish(app: App, *, out_dir: Path) -> list[Path]:
             continue
         paths.append(write_atomic(out / "posters" / pdf.name, pdf.read_bytes()))
         posters.append(pdf.name)
+    if posters:  # only the latest month's posters stay on the site
+        for old in (out / "posters").glob("poster-*.pdf"):
+            if old.name not in posters:
+                old.unlink()
     from digest.select import select_feed
 
     count = len(select_feed(items))

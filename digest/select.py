@@ -187,9 +187,9 @@ class PosterLayout:
 
     #: room for entries on one page for the default library block (see :meth:`for_library`)
     page_budget: float = 520.0
-    title_chars_per_line: int = 28
+    title_chars_per_line: float = 30.0
     title_line: float = 25.0
-    text_chars_per_line: int = 38
+    text_chars_per_line: float = 41.0
     text_line: float = 21.0
     badge: float = 24.0
     qr: float = 102.0
@@ -197,9 +197,9 @@ class PosterLayout:
 
     #: the page without the library's name (header) and contact lines (footer), less a safety margin
     base_budget: float = 696.0
-    name_chars_per_line: int = 34
+    name_chars_per_line: float = 34.0
     name_line: float = 27.0
-    footer_chars_per_line: int = 48
+    footer_chars_per_line: float = 48.0
     footer_line: float = 21.0
 
     def for_library(self, name: str, footer_lines: Sequence[str]) -> PosterLayout:
@@ -215,22 +215,51 @@ class PosterLayout:
         return max(self.qr, body) + self.gap
 
 
-def wrapped_lines(text: str, width: int) -> int:
-    """Lines a greedy word wrap needs at ``width`` characters (long words are broken)."""
-    lines, current = 0, 0
+_NARROW = frozenset(".,:;!|'\"()[]-–—ilIjft1 ")
+
+
+def _units(ch: str) -> float:
+    """Width of a character in units of an average lower-case letter (DejaVu Sans)."""
+    if ch in _NARROW:
+        return 0.6
+    if ch.isupper():
+        return 1.3
+    if ch.isdigit():
+        return 0.95
+    return 1.0
+
+
+def text_width(text: str) -> float:
+    return sum(_units(c) for c in text)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines a greedy word wrap needs at ``width`` units (long words are broken anywhere).
+
+    Widths are weighted per character (:func:`_units`): capitals and wide letters take more room,
+    so an ALL-CAPS title is not under-estimated."""
+    lines, current = 0, 0.0
+    space = _units(" ")
     for word in text.split():
-        while len(word) > width:  # broken anywhere (overflow-wrap: anywhere)
+        w = text_width(word)
+        while w > width:  # broken anywhere (overflow-wrap: anywhere)
             if current:
                 lines += 1
-                current = 0
+                current = 0.0
             lines += 1
-            word = word[width:]
-        need = len(word) + (1 if current else 0)
-        if current and current + need > width:
+            taken, used = 0, 0.0
+            while taken < len(word) and used + _units(word[taken]) <= width:
+                used += _units(word[taken])
+                taken += 1
+            word = word[max(1, taken):]
+            w = text_width(word)
+        if not word:
+            continue
+        if current and current + space + w > width:
             lines += 1
-            current = len(word)
+            current = w
         else:
-            current += need
+            current += (space if current else 0.0) + w
     return lines + (1 if current else 0)
 
 

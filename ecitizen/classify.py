@@ -9,6 +9,7 @@ names the keyword and the word form that matched it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -79,28 +80,63 @@ def _phrase_positions(phrase_stems: Sequence[str], text_stems: Sequence[str]) ->
     n = len(phrase_stems)
     if n == 0:
         return False
+    first, rest = phrase_stems[0], phrase_stems[1:]
     for i in range(len(text_stems) - n + 1):
-        if all(_stem_matches(p, text_stems[i + k]) for k, p in enumerate(phrase_stems)):
+        # the first stem is tested alone before building the all() generator (hot loop)
+        if _stem_matches(first, text_stems[i]) and all(
+            _stem_matches(p, text_stems[i + 1 + k]) for k, p in enumerate(rest)
+        ):
             return True
     return False
+
+
+@lru_cache(maxsize=8192)
+def phrase_stems(phrase: str) -> tuple[str, ...]:
+    """Stems of a keyword or phrase (cached: rules are matched against every item)."""
+    return tuple(stem(w) for w in words(phrase))
+
+
+class _StemIndex:
+    """The stems of one text, each with its first position, sorted for prefix lookups."""
+
+    def __init__(self, token_stems: Sequence[str]) -> None:
+        self.first: dict[str, int] = {}
+        for i, s in enumerate(token_stems):
+            self.first.setdefault(s, i)
+        self.sorted = sorted(self.first)
+
+    def first_match(self, keyword_stem: str) -> int | None:
+        """Position of the first token matching ``keyword_stem`` (as :func:`_stem_matches`)."""
+        if len(keyword_stem) < MIN_PREFIX_STEM:
+            return self.first.get(keyword_stem)
+        best: int | None = None
+        for s in self.sorted[bisect_left(self.sorted, keyword_stem):]:
+            if not s.startswith(keyword_stem):
+                break
+            pos = self.first[s]
+            if best is None or pos < best:
+                best = pos
+        return best
 
 
 def match_topics(text: str, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...]:
     tokens = words(text)
     token_stems = [stem(t) for t in tokens]
+    index = _StemIndex(token_stems)
     out: list[TopicMatch] = []
     for rule in rules:
         hit_keywords: list[str] = []
         hit_words: list[str] = []
         for kw in rule.keywords:
-            kw_stems = [stem(w) for w in words(kw)]
+            kw_stems = phrase_stems(kw)
             if len(kw_stems) == 1:
-                for tok, ts in zip(tokens, token_stems, strict=True):
-                    if _stem_matches(kw_stems[0], ts):
-                        hit_keywords.append(kw)
-                        hit_words.append(tok.lower())
-                        break
-            elif _phrase_positions(kw_stems, token_stems):
+                pos = index.first_match(kw_stems[0])
+                if pos is not None:
+                    hit_keywords.append(kw)
+                    hit_words.append(tokens[pos].lower())
+            elif kw_stems and index.first_match(kw_stems[0]) is not None and _phrase_positions(
+                kw_stems, token_stems
+            ):
                 hit_keywords.append(kw)
                 hit_words.append(kw)
         if hit_keywords:
@@ -111,9 +147,11 @@ def match_topics(text: str, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...
 def match_new_service(text: str, rules: Iterable[ServiceRule]) -> tuple[str, str] | None:
     """The first rule (id, phrase) whose phrase appears in order in ``text``."""
     token_stems = [stem(t) for t in words(text)]
+    index = _StemIndex(token_stems)
     for rule in rules:
         for phrase in rule.phrases:
-            if _phrase_positions([stem(w) for w in words(phrase)], token_stems):
+            stems = phrase_stems(phrase)
+            if stems and index.first_match(stems[0]) is not None and _phrase_positions(stems, token_stems):
                 return rule.id, phrase
     return None
 

@@ -96,6 +96,8 @@ class CrawlerConfig(_Model):
     autothrottle: bool = True
     max_response_bytes: int = Field(3_000_000, gt=0)
     retry_times: int = Field(2, ge=0)
+    #: a retried request waits this long, doubled on each further retry (capped at 60 s)
+    retry_backoff_seconds: float = Field(2.0, ge=0)
     timeout: float = Field(30.0, gt=0)
     #: a catalogue crawl returning fewer entries than this share of the last good one is a failure
     catalog_min_ratio: float = Field(0.5, ge=0, le=1)

@@ -26,6 +26,8 @@ class StoreResult:
     added: tuple[int, ...]
     updated: tuple[int, ...]
     unchanged: int
+    #: the added items as cluster candidates (for a :class:`ClusterCache`, once committed)
+    new_candidates: tuple[ClusterCandidate, ...] = ()
 
     @property
     def added_count(self) -> int:
@@ -90,8 +92,11 @@ def cluster_candidates(
     dates = [i.published_at or now for i in items]
     if not dates:
         return []
-    lo = min(dates) - CLUSTER_WINDOW
-    hi = max(dates) + CLUSTER_WINDOW
+    return load_candidates(session, min(dates) - CLUSTER_WINDOW, max(dates) + CLUSTER_WINDOW)
+
+
+def load_candidates(session: Session, lo: datetime, hi: datetime) -> list[ClusterCandidate]:
+    """Stored items published between ``lo`` and ``hi`` (or undated and fetched since ``lo``)."""
     published = col(Item.published_at)
     stmt = sa_select(
         col(Item.id), col(Item.cluster_id), col(Item.source_id), col(Item.title_key), published, col(Item.fetched_at)
@@ -100,8 +105,60 @@ def cluster_candidates(
     return [ClusterCandidate(r[0], r[1], r[2], r[3], r[4] or r[5]) for r in rows]
 
 
-def store_items(session: Session, source: Source, items: Sequence[PreparedItem], *, now: datetime) -> StoreResult:
-    """Store prepared items of one source. Idempotent; the caller owns the transaction."""
+class ClusterCache:
+    """Cluster candidates kept across the sources of one run (a poll of many feeds), so that each
+    source's store does not reload and re-index every recent item (quadratic in a cold poll).
+
+    Loads only the date ranges not loaded yet. Add a source's ``StoreResult.new_candidates`` only
+    after its transaction committed. Items stored by another process during the run are not seen
+    (they are clustered when that process or the next run stores its own items).
+    """
+
+    def __init__(self) -> None:
+        self.index = CandidateIndex()
+        self._ids: set[int] = set()
+        self._lo: datetime | None = None
+        self._hi: datetime | None = None
+
+    def candidates(self, session: Session, items: Sequence[PreparedItem], *, now: datetime) -> CandidateIndex:
+        dates = [i.published_at or now for i in items]
+        if not dates:
+            return self.index
+        lo, hi = min(dates) - CLUSTER_WINDOW, max(dates) + CLUSTER_WINDOW
+        if self._lo is None or self._hi is None:
+            ranges = [(lo, hi)]
+            self._lo, self._hi = lo, hi
+        else:
+            ranges = []
+            if lo < self._lo:
+                ranges.append((lo, self._lo))
+                self._lo = lo
+            if hi > self._hi:
+                ranges.append((self._hi, hi))
+                self._hi = hi
+        for a, b in ranges:
+            self.add(load_candidates(session, a, b))
+        return self.index
+
+    def add(self, candidates: Iterable[ClusterCandidate]) -> None:
+        for c in candidates:
+            if c.item_id not in self._ids:
+                self._ids.add(c.item_id)
+                self.index.append(c)
+
+
+def store_items(
+    session: Session,
+    source: Source,
+    items: Sequence[PreparedItem],
+    *,
+    now: datetime,
+    cache: ClusterCache | None = None,
+) -> StoreResult:
+    """Store prepared items of one source. Idempotent; the caller owns the transaction.
+
+    ``cache`` (optional) keeps cluster candidates across the sources of one run.
+    """
     assert source.id is not None
     added: list[int] = []
     updated: list[int] = []
@@ -121,7 +178,11 @@ def store_items(session: Session, source: Source, items: Sequence[PreparedItem],
         ):
             existing_by_guid[row.guid] = row
             existing_by_url.setdefault(row.url, row)
-    candidates = CandidateIndex(cluster_candidates(session, items, now=now))
+    if cache is not None:
+        candidates = cache.candidates(session, items, now=now)
+    else:
+        candidates = CandidateIndex(cluster_candidates(session, items, now=now))
+    new_rows: list[tuple[Item, ClusterCandidate | None]] = []
     for item in items:
         known = existing_by_guid.get(item.guid) or (
             existing_by_url.get(item.url) if item.url != source.url else None
@@ -162,27 +223,33 @@ def store_items(session: Session, source: Source, items: Sequence[PreparedItem],
             status=ItemStatus.NEW.value,
         )
         session.add(row)
-        session.flush()
-        assert row.id is not None
-        if match is not None:
-            cluster = match.cluster_id or match.item_id
-            row.cluster_id = cluster
-            if match.cluster_id is None:
-                lead = session.get(Item, match.item_id)
-                if lead is not None:
-                    lead.cluster_id = cluster
-                    session.add(lead)
-        else:
-            row.cluster_id = row.id
-        session.add(row)
-        candidates.append(
-            ClusterCandidate(row.id, row.cluster_id, source.id, item.title_key, item.published_at or now)
-        )
+        # items of one source never cluster with each other (find_cluster skips the same source),
+        # so the new rows need no ids while matching: one batched INSERT below instead of one each
+        new_rows.append((row, match))
         existing_by_guid[item.guid] = row
         existing_by_url.setdefault(item.url, row)
-        added.append(row.id)
+    if new_rows:
+        session.flush()
+        for row, match in new_rows:
+            assert row.id is not None
+            if match is not None:
+                cluster = match.cluster_id or match.item_id
+                row.cluster_id = cluster
+                if match.cluster_id is None:
+                    lead = session.get(Item, match.item_id)
+                    if lead is not None:
+                        lead.cluster_id = cluster
+                        session.add(lead)
+            else:
+                row.cluster_id = row.id
+            session.add(row)
+            added.append(row.id)
     session.flush()
-    return StoreResult(tuple(added), tuple(updated), unchanged)
+    fresh = tuple(
+        ClusterCandidate(row.id or 0, row.cluster_id, source.id, row.title_key, row.published_at or now)
+        for row, _match in new_rows
+    )
+    return StoreResult(tuple(added), tuple(updated), unchanged, fresh)
 
 
 def record_success(

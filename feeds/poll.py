@@ -29,7 +29,7 @@ from ecitizen.errors import NotFoundError, ParseError, SourceError, StorageError
 from ecitizen.fetch import FetchResult, fetch, make_session, status_error
 from ecitizen.pipeline import EntryData, PrepareResult, prepare_entries
 from ecitizen.storage import Source
-from ecitizen.store import record_failure, record_success, store_items
+from ecitizen.store import ClusterCache, StoreResult, record_failure, record_success, store_items
 from ecitizen.urls import check_public_url, host_of
 from feeds.discover import discover_feeds, looks_like_html
 from feeds.parse import parse_feed
@@ -279,8 +279,9 @@ def fetch_and_parse(
 
 
 def store_fetched(
-    session: Session, f: Fetched, prepared: PrepareResult, *, cfg: Config, now: datetime
-) -> SourceResult | None:
+    session: Session, f: Fetched, prepared: PrepareResult, *, cfg: Config, now: datetime,
+    cache: ClusterCache | None = None,
+) -> tuple[SourceResult, StoreResult | None] | None:
     """Apply one source's result: items + health + moved URL, in the caller's transaction."""
     src = session.get(Source, f.target.id)
     if src is None:
@@ -299,11 +300,12 @@ def store_fetched(
     if f.discovered_feed and f.discovered_feed != src.feed_url:
         src.feed_url = f.discovered_feed
     new = updated = 0
+    stored: StoreResult | None = None
     if f.outcome in ("ok", "not_modified"):
         due = next_due(now, interval=interval, min_interval=min_interval, max_backoff=max_backoff,
                        headers=f.headers, status=f.status)
         if f.outcome == "ok":
-            stored = store_items(session, src, prepared.items, now=now)
+            stored = store_items(session, src, prepared.items, now=now, cache=cache)
             new, updated = stored.added_count, len(stored.updated)
         record_success(src, now=now, next_due=due, status=f.status, outcome=f.outcome, etag=f.etag,
                        last_modified=f.last_modified,
@@ -322,25 +324,28 @@ def store_fetched(
         name=src.name, outcome=f.outcome, status=f.status, new_items=new, updated_items=updated,
         error=f.error, next_due=due, moved_to=moved_to, discovered_feed=f.discovered_feed,
         entries=len(f.entries), rejected=len(prepared.rejected), wire_bytes=f.wire_bytes,
-    )
+    ), stored
 
 
-def _store(app: App, f: Fetched, started: float) -> SourceResult | None:
+def _store(app: App, f: Fetched, started: float, cache: ClusterCache | None = None) -> SourceResult | None:
     now = app.now()
     # prepared here, not in the workers: the stemmer used by the classifier is not thread-safe
     prepared = prepare_entries(f.entries, app.rules, base_url=f.base_url)
     try:
         with session_scope(app.engine) as session:
-            res = store_fetched(session, f, prepared, cfg=app.config, now=now)
+            out = store_fetched(session, f, prepared, cfg=app.config, now=now, cache=cache)
+        if out is not None and out[1] is not None and cache is not None:
+            cache.add(out[1].new_candidates)  # committed: later sources may cluster with them
     except (SQLAlchemyError, StorageError, ValueError) as exc:
         log.error("storing %s failed: %s", f.target.name, exc)
         failed = replace(f, outcome="storage_error", error=f"could not store the items: {str(exc)[:500]}",
                          entries=())
         with session_scope(app.engine) as session:
-            res = store_fetched(session, failed, PrepareResult(()), cfg=app.config, now=now)
-    if res is not None:
-        res = replace(res, elapsed=time.monotonic() - started)
-        _log_result(res, f)
+            out = store_fetched(session, failed, PrepareResult(()), cfg=app.config, now=now)
+    if out is None:
+        return None
+    res = replace(out[0], elapsed=time.monotonic() - started)
+    _log_result(res, f)
     return res
 
 
@@ -368,6 +373,7 @@ def poll(app: App, *, names: Iterable[str] | None = None, force: bool = False) -
         return PollReport((), started_at, time.monotonic() - t0)
     workers = max(1, min(cfg.http.global_concurrency, len(targets)))
     limiter = HostLimiter(cfg.http.per_host_concurrency)
+    cache = ClusterCache()
     http = make_session(pool_size=workers)
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feeds") as pool:
@@ -376,7 +382,7 @@ def poll(app: App, *, names: Iterable[str] | None = None, force: bool = False) -
                 for t in targets
             }
             for fut in as_completed(futures):
-                res = _store(app, fut.result(), t0)
+                res = _store(app, fut.result(), t0, cache)
                 if res is not None:
                     results.append(res)
     finally:

@@ -109,3 +109,11 @@ def test_cli_crawl_bad_config_exits_2(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["--config", str(cfg), "crawl"])
     assert res.exit_code == 2
     assert "sources[0].settings.entry: required key is missing" in res.output
+
+
+@pytest.mark.parametrize(("base", "n", "expected"), [(2.0, 0, 0.0), (2.0, 1, 2.0), (2.0, 3, 8.0), (2.0, 10, 60.0),
+                                                     (0.0, 2, 0.0)])
+def test_retry_backoff_delays(base: float, n: int, expected: float) -> None:
+    from crawler.middlewares import RetryBackoffMiddleware
+
+    assert RetryBackoffMiddleware(base, 60.0).backoff(n) == expected

@@ -53,6 +53,12 @@ def test_listings_paging_item_pages_redirect_and_errors(crawl_app: Any, server: 
                                              HTML))
     server.route("/spa/", Reply(200, (corpus / "gov-pages" / "gosuslugi.ru-2018-03.html").read_bytes(), HTML))
     server.route("/down/", Reply(503, b"maintenance", {"Content-Type": "text/plain"}))
+    mintrud = (corpus / "gov-pages" / "mintrud.gov.ru-2026-08.html").read_text(encoding="utf-8")
+    server.route("/docs", Reply(200, mintrud.replace("</body>", '<a class="next" href="/docs?page=2">»</a></body>')
+                                .encode(), HTML))
+    server.route("/docs?page=2", Reply(200, mintrud.replace("/docs/2810", "/docs/2700").replace(
+        "/orders/3223", "/orders/3100").replace("</body>", '<a class="next" href="/docs?page=3">»</a></body>')
+        .encode(), HTML))
     app = crawl_app([
         {"name": "sfr-list", "kind": "listing", "url": server.url("/press_center/news/"), "timezone": "Europe/Moscow",
          "topics": ["pensions"],
@@ -62,6 +68,9 @@ def test_listings_paging_item_pages_redirect_and_errors(crawl_app: Any, server: 
         {"name": "spa-shell", "kind": "listing", "url": server.url("/spa/"),
          "settings": {"item": "div.news-item", "title": "a"}},
         {"name": "down", "kind": "listing", "url": server.url("/down/"), "settings": {"item": "li", "title": "a"}},
+        {"name": "mintrud-next", "kind": "listing", "url": server.url("/docs"), "timezone": "Europe/Moscow",
+         "settings": {"item": "div.post-list", "title": "p.post-name", "link": "a.text-black", "date": "p.page-date",
+                      "next_page": "a.next::attr(href)", "max_pages": 2}},
     ])
     rep = run_crawl(app)
     assert rep.exit_code == 0, rep.as_json()
@@ -86,6 +95,10 @@ def test_listings_paging_item_pages_redirect_and_errors(crawl_app: Any, server: 
     row = source_row(app, "spa-shell")
     assert row.last_outcome == "selector_error" and row.consecutive_failures == 1
     assert "селектор не нашёл" in row.last_error
+
+    nxt = by_name(rep, "mintrud-next")
+    assert (nxt.outcome, nxt.pages, nxt.added) == ("ok", 2, 4)  # max_pages stops before page 3
+    assert not server.requests_to("/docs") or all(r.query != "page=3" for r in server.requests_to("/docs"))
 
     down = by_name(rep, "down")
     assert down.outcome == "http_error"
@@ -194,23 +207,45 @@ def test_sitemap_index_recursion_baseline_and_new_pages(crawl_app: Any, server: 
         server.route("/" + name, Reply(200, body, xml))
     server.route("/landing/ecp", Reply(200, "<html><head><title>Госуслуги</title></head><body><h1>Электронная "
                                            "подпись в приложении Госключ</h1></body></html>".encode(), HTML))
-    app = crawl_app([{"name": "sitemap", "kind": "sitemap", "url": server.url("/sitemap-index.xml"),
-                      "settings": {"prefixes": ["/landing/", "/help/"]}}])
-    first = by_name(run_crawl(app), "sitemap")
+    # a gzipped sitemap, and an index one of whose sitemaps fails
+    import gzip
+
+    server.route("/gz/sitemap.xml.gz", Reply(200, gzip.compress(files["sitemap-services.xml"]),
+                                             {"Content-Type": "application/x-gzip"}))
+    server.route("/broken-index.xml", Reply(200, files["sitemap-index.xml"].replace(
+        b"/sitemap-services.xml", b"/missing.xml"), xml))
+    app = crawl_app([
+        {"name": "sitemap", "kind": "sitemap", "url": server.url("/sitemap-index.xml"),
+         "settings": {"prefixes": ["/landing/", "/help/"]}},
+        {"name": "sitemap-gz", "kind": "sitemap", "url": server.url("/gz/sitemap.xml.gz"),
+         "settings": {"prefixes": ["/landing/"]}},
+        {"name": "sitemap-broken", "kind": "sitemap", "url": server.url("/broken-index.xml")},
+    ])
+    rep = run_crawl(app)
+    first = by_name(rep, "sitemap")
     assert (first.outcome, first.added) == ("ok", 0)
+    assert by_name(rep, "sitemap-gz").outcome == "ok"
+    broken = by_name(rep, "sitemap-broken")
+    assert broken.outcome == "http_error"  # a failed sub-sitemap fails the crawl: no partial baseline
+    gz_id, broken_id = source_row(app, "sitemap-gz").id, source_row(app, "sitemap-broken").id
     with session_scope(app.engine) as s:
-        seen = sorted(u.removeprefix(server.base) for u in s.exec(select(SeenUrl.url)).all())
+        assert len(s.exec(select(SeenUrl).where(SeenUrl.source_id == gz_id)).all()) == 2
+        assert s.exec(select(SeenUrl).where(SeenUrl.source_id == broken_id)).all() == []
+    main_id = source_row(app, "sitemap").id
+    with session_scope(app.engine) as s:
+        seen = sorted(u.removeprefix(server.base)
+                      for u in s.exec(select(SeenUrl.url).where(SeenUrl.source_id == main_id)).all())
     assert seen == ["/help/faq/health/1", "/landing/family", "/landing/passport", "/landing/pensions",
                     "/landing/transport"]  # nested index followed; /about/ outside the prefixes
     # a new landing page appears in the nested sitemap
     server.route("/sitemap-landings-2.xml", Reply(200, files["sitemap-landings-2.xml"].replace(
         b"</urlset>", b"<url><loc>" + base + b"/landing/ecp</loc></url></urlset>"), xml))
-    second = by_name(run_crawl(app), "sitemap")
+    second = by_name(run_crawl(app, "sitemap"), "sitemap")
     assert (second.outcome, second.added) == ("ok", 1)
     item = items_of(app, "sitemap")[0]
     assert item.title == "Электронная подпись в приложении Госключ" and item.is_new_service
     assert item.new_service_rule == "sitemap-new"
-    third = by_name(run_crawl(app), "sitemap")
+    third = by_name(run_crawl(app, "sitemap"), "sitemap")
     assert (third.outcome, third.added) == ("ok", 0)
 
 
@@ -249,9 +284,17 @@ def test_telegram_channel_preview(crawl_app: Any, server: LocalServer) -> None:
         b'href="/s/gosuslugi?before=5120"', b'href="/s/gosuslugi?before=5100"')
     server.route("/s/gosuslugi", Reply(200, body, HTML))
     server.route("/s/gosuslugi?before=5120", Reply(200, older, HTML))
+    # a channel without a public preview: t.me shows a "join" page with no message blocks
+    server.route("/s/closed", Reply(200, "<html><body><div class='tgme_page'><div class='tgme_page_title'>Канал"
+                                         "</div><a class='tgme_action_button_new'>View in Telegram</a></div>"
+                                         "</body></html>".encode(), HTML))
     app = crawl_app([{"name": "tg-gosuslugi", "kind": "telegram", "url": server.url("/gosuslugi"),
-                      "topics": ["doctor"], "settings": {"max_pages": 2}}])
-    rep = by_name(run_crawl(app), "tg-gosuslugi")
+                      "topics": ["doctor"], "settings": {"max_pages": 2}},
+                     {"name": "tg-closed", "kind": "telegram", "url": server.url("/s/closed")}])
+    report = run_crawl(app)
+    closed = by_name(report, "tg-closed")
+    assert closed.outcome == "selector_error" and "tgme_widget_message" in closed.error
+    rep = by_name(report, "tg-gosuslugi")
     assert (rep.outcome, rep.pages, rep.added) == ("ok", 2, 6)
     items = items_of(app, "tg-gosuslugi")
     first = next(i for i in items if i.guid == "tg:gosuslugi/5121")
@@ -339,3 +382,23 @@ def test_private_network_targets_are_refused_unless_allowed(crawl_app: Any, serv
     rep = by_name(run_crawl(app), "internal")
     assert rep.outcome == "unsafe_target" and "внутреннюю сеть" in rep.error
     assert server.log == []  # not even robots.txt was fetched
+
+
+def test_retries_with_backoff(crawl_app: Any, server: LocalServer, corpus: Path) -> None:
+    import time
+
+    times: list[float] = []
+
+    def flaky(_: Request) -> Reply:
+        times.append(time.monotonic())
+        if len(times) < 3:
+            return Reply(503, b"busy", {"Content-Type": "text/plain"})
+        return Reply(200, sfr_page(corpus, 1), HTML)
+
+    server.route("/flaky/", flaky)
+    app = crawl_app([{"name": "flaky", "kind": "listing", "url": server.url("/flaky/"), "settings": SFR}],
+                    crawler={"retry_times": 2, "retry_backoff_seconds": 0.6})
+    rep = by_name(run_crawl(app), "flaky")
+    assert (rep.outcome, rep.added) == ("ok", 2)
+    assert len(times) == 3
+    assert times[1] - times[0] >= 0.55 and times[2] - times[1] >= 1.15  # 0.6 s, then 1.2 s

@@ -116,3 +116,18 @@ def test_bad_arguments(app: App, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError):
         make_posters(app, month="2026-11", library="nope", out_dir=tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+WIDE = "ШИРОКИЕ ЖЁЛТЫЕ ЩИТЫ МОЮЩИХ ШМЕЛЕЙ ЖМУТ ЮЩИЕ ЩЁТКИ ШУМНО МЫ ЖДЁМ ВАС ЮЩЕ ШШШ"
+
+
+@pytest.mark.slow
+def test_all_caps_and_wide_letters_still_fit(app: App, tmp_path: Path) -> None:
+    """The layout estimate must not under-count capitals and wide glyphs (Ш, Щ, Ж, Ю, М)."""
+    entries = [EntryData(url=f"https://example.org/caps{i}", published_at=nov(2 + i),
+                         title=((WIDE if i % 2 else WIDE.lower()) + " ") * 2,
+                         summary_html=f"<p>{WIDE.lower()} {WIDE} {WIDE.lower()} {WIDE}</p>") for i in range(6)]
+    add_items(app, "caps", entries)
+    paths = make_posters(app, month="2026-11", library="cgb", out_dir=tmp_path)
+    pages = _check_layout(_pdf(paths), qr_scale=2)
+    assert sorted(c for p in pages for c in p.qr_codes) == sorted(e.url for e in entries)

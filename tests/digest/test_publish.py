@@ -49,10 +49,12 @@ def test_publish_writes_everything_from_approved_items(app: App, tmp_path: Path)
     links = (out / "links.html").read_text(encoding="utf-8")
     assert "Госуслуги" in links and "объяснение.рф" in links.lower() and "<b>&" not in links
     assert (out / "posters" / "poster-2026-11-cgb.pdf").read_bytes().startswith(b"%PDF")
+    (out / "posters" / "poster-2026-10-cgb.pdf").write_bytes(b"%PDF old month")
     before = {p: p.read_bytes() for p in paths}
     publish(app, out_dir=out)  # idempotent: same bytes
     assert {p: p.read_bytes() for p in paths} == before
     assert not [p for p in out.rglob("*.tmp")]
+    assert [p.name for p in (out / "posters").iterdir()] == ["poster-2026-11-cgb.pdf"]  # the latest only
 
 
 @pytest.mark.slow
