@@ -283,3 +283,15 @@ def test_decode_html(data: bytes, expected: str) -> None:
     from ecitizen.service.web.admin import decode_html
 
     assert expected in decode_html(data)
+
+
+def test_media_note_is_generated_from_the_outputs_page(manager: FlaskClient, add_items: Any, app: App) -> None:
+    add_items(2, status="approved")
+    token = csrf_of(manager.get("/outputs").get_data(as_text=True))
+    r = manager.post("/outputs/media", data={"month": "2026-11", "csrf_token": token}, follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "Заметка для СМИ готова" in page and "media-2026-11.docx" in page
+    out = app.config.path(app.config.outputs.out_dir)
+    assert list(out.rglob("media-2026-11.docx"))
+    r = manager.post("/outputs/media", data={"month": "ноябрь", "csrf_token": token}, follow_redirects=True)
+    assert "ГГГГ-ММ" in r.get_data(as_text=True)

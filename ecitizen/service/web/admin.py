@@ -725,12 +725,19 @@ def outputs_posters() -> BaseResponse:
 def outputs_media() -> BaseResponse:
     app = core()
     month = request.form.get("month") or None
+    if month is not None:
+        try:
+            datetime.strptime(month, "%Y-%m")
+        except ValueError:
+            flash("Месяц укажите в виде ГГГГ-ММ.", "warn")
+            return redirect(url_for("admin.outputs"))
     try:
-        path = tasks.domain("digest.media").make_media_note(app, month=month)
+        paths = tasks.domain("digest.media").make_media_note(app, month=month)
     except EcitizenError as exc:
         flash(f"Заметка не создана: {exc}", "error")
         return redirect(url_for("admin.outputs"))
-    flash(f"Заметка для СМИ готова: {Path(str(path)).name if path else '—'}.", "ok")
+    names = ", ".join(Path(str(p)).name for p in (paths or []))
+    flash(f"Заметка для СМИ готова: {names or '—'}.", "ok")
     return redirect(url_for("admin.outputs"))
 
 
