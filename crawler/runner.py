@@ -77,6 +77,8 @@ def crawl(app: App, names: Sequence[str] | None = None, *, timeout: float | None
         reports = _read_reports(result_path)
     if code != 0 and error is None:
         error = f"процесс обхода завершился с кодом {code}; журнал: {log_path}"
+    if logs_dir.is_dir():
+        _prune_logs(logs_dir)
     done = {r.name for r in reports}
     missing = [n for n in expected if n not in done]
     if missing:
@@ -85,6 +87,16 @@ def crawl(app: App, names: Sequence[str] | None = None, *, timeout: float | None
         started_at=started.isoformat(), finished_at=datetime.now(UTC).isoformat(), exit_code=code,
         sources=tuple(reports), error=error, log_path=str(log_path),
     )
+
+
+#: crawl logs kept in ``data/logs`` (older ones are deleted after each run)
+KEEP_LOGS = 50
+
+
+def _prune_logs(logs_dir: Path) -> None:
+    logs = sorted(logs_dir.glob("crawl-*.log"), key=lambda p: p.name, reverse=True)
+    for old in logs[KEEP_LOGS:]:
+        old.unlink(missing_ok=True)
 
 
 def _read_reports(path: Path) -> list[SourceReport]:

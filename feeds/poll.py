@@ -318,6 +318,8 @@ def store_fetched(
         due = next_due(now, interval=interval, min_interval=min_interval, max_backoff=max_backoff,
                        failures=failures, headers=f.headers, status=f.status)
         record_failure(src, now=now, next_due=due, outcome=f.outcome, error=f.error or f.outcome, status=f.status)
+        if f.target.feed_url and f.status in (404, 410) and src.feed_url == f.target.feed_url:
+            src.feed_url = None  # the discovered feed is gone: discover again from the page next time
     session.add(src)
     session.flush()
     return SourceResult(

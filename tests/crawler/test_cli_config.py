@@ -117,3 +117,15 @@ def test_retry_backoff_delays(base: float, n: int, expected: float) -> None:
     from crawler.middlewares import RetryBackoffMiddleware
 
     assert RetryBackoffMiddleware(base, 60.0).backoff(n) == expected
+
+
+def test_old_crawl_logs_are_pruned(tmp_path: Path) -> None:
+    from crawler.runner import KEEP_LOGS, _prune_logs
+
+    for i in range(KEEP_LOGS + 5):
+        (tmp_path / f"crawl-20261125T0600{i:04d}.log").write_text("x")
+    (tmp_path / "other.log").write_text("kept")
+    _prune_logs(tmp_path)
+    left = sorted(p.name for p in tmp_path.glob("crawl-*.log"))
+    assert len(left) == KEEP_LOGS and left[0] == "crawl-20261125T06000005.log"
+    assert (tmp_path / "other.log").exists()

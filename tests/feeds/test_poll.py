@@ -239,3 +239,37 @@ def test_disabled_and_non_feed_sources_are_not_polled(fast_app: App, server: Loc
         s.add(Source(name="crawl", kind="listing", url=server.url("/f")))
     assert poll(fast_app).results == ()
     assert server.requests_to("/f") == []
+
+
+def test_cluster_cache_matches_fresh_loads(fast_app: App, servers) -> None:  # type: ignore[no-untyped-def]
+    """Clustering through the per-poll cache gives the same clusters as storing source by source."""
+    hosts = [servers(f"127.0.0.{10 + i}") for i in range(3)]
+    title = "Минцифры запустило новый сервис подачи заявления на загранпаспорт через Госуслуги"
+    for i, srv in enumerate(hosts):
+        entries = news(6, prefix=f"Источник {i}", host=f"http://src{i}.example")
+        entries.append({"title": title + ("." * i), "link": f"http://src{i}.example/same", "guid": f"s{i}"})
+        srv.route("/rss", Reply(200, rss(entries), RSS))
+        add_source(fast_app, f"src{i}", srv.url("/rss"))
+    assert poll(fast_app).new_items == 21
+    clusters: dict[int | None, list[str]] = {}
+    for it in items_of(fast_app):
+        clusters.setdefault(it.cluster_id, []).append(it.guid)
+    same = [sorted(g) for g in clusters.values() if len(g) > 1]
+    assert same == [["s0", "s1", "s2"]]
+
+
+def test_gone_discovered_feed_is_rediscovered(fast_app: App, server: LocalServer) -> None:
+    page = b'<html><head><link rel="alternate" type="application/atom+xml" href="/a.xml"></head></html>'
+    server.route("/", Reply(200, page, {"Content-Type": "text/html"}))
+    server.route("/a.xml", Reply(200, rss(news(1)), RSS))
+    add_source(fast_app, "site", server.url("/"))
+    poll(fast_app)
+    server.route("/a.xml", Reply(404, b""))
+    r = poll(fast_app, force=True).results[0]
+    assert (r.outcome, r.status) == ("http_error", 404)
+    assert get_source(fast_app, "site").feed_url is None
+    page2 = b'<html><head><link rel="alternate" type="application/rss+xml" href="/b.xml"></head></html>'
+    server.route("/", Reply(200, page2, {"Content-Type": "text/html"}))
+    server.route("/b.xml", Reply(200, rss(news(2)), RSS))
+    r = poll(fast_app, force=True).results[0]
+    assert (r.outcome, r.discovered_feed, r.new_items) == ("ok", server.url("/b.xml"), 1)
