@@ -122,6 +122,7 @@ def main() -> None:
     ap.add_argument("--entries", type=int, default=50)
     ap.add_argument("--hosts", type=int, default=8)
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--processes", type=int, default=0, help="feeds.parse_processes (0: automatic)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ecitizen-bench-feeds-"))
@@ -156,6 +157,7 @@ def main() -> None:
         data["http"].update(allow_private_targets=True, global_concurrency=args.concurrency,
                             per_host_concurrency=max(1, args.concurrency // args.hosts))
         data["outputs"]["out_dir"] = str(tmp / "out")
+        data["feeds"]["parse_processes"] = args.processes
         app = App(config=parse_config(data, base_dir=str(tmp)))
         # -- core pipeline alone (sanitise + classify), same entries --------------------------------
         t = time.perf_counter()

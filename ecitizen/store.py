@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import insert as sa_insert
 from sqlalchemy import or_
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
 from ecitizen.config import Config, SourceConfig
@@ -182,7 +185,10 @@ def store_items(
         candidates = cache.candidates(session, items, now=now)
     else:
         candidates = CandidateIndex(cluster_candidates(session, items, now=now))
-    new_rows: list[tuple[Item, ClusterCandidate | None]] = []
+    new_params: list[dict[str, Any]] = []
+    new_meta: list[tuple[PreparedItem, ClusterCandidate | None]] = []
+    pending_guids: set[str] = set()
+    pending_urls: set[str] = set()
     for item in items:
         known = existing_by_guid.get(item.guid) or (
             existing_by_url.get(item.url) if item.url != source.url else None
@@ -203,53 +209,68 @@ def store_items(
             else:
                 unchanged += 1
             continue
+        if item.guid in pending_guids or (item.url != source.url and item.url in pending_urls):
+            unchanged += 1  # a duplicate inside the batch: the first one is kept (as prepare_entries does)
+            continue
+        pending_guids.add(item.guid)
+        pending_urls.add(item.url)
         match = find_cluster(item, source.id, candidates, fetched_at=now)
-        row = Item(
-            source_id=source.id,
-            kind=item.kind,
-            guid=item.guid,
-            url=item.url,
-            title=item.title,
-            summary_html=item.summary_html,
-            summary_text=item.summary_text,
-            published_at=item.published_at,
-            fetched_at=now,
-            topics=[t.as_dict() for t in item.topics],
-            is_new_service=item.is_new_service,
-            new_service_rule=item.new_service_rule,
-            title_key=item.title_key,
-            content_hash=item.content_hash,
-            diff_text=item.diff_text,
-            status=ItemStatus.NEW.value,
+        new_params.append(
+            {
+                "source_id": source.id,
+                "kind": item.kind,
+                "guid": item.guid,
+                "url": item.url,
+                "title": item.title,
+                "summary_html": item.summary_html,
+                "summary_text": item.summary_text,
+                "published_at": item.published_at,
+                "fetched_at": now,
+                "topics": [t.as_dict() for t in item.topics],
+                "is_new_service": item.is_new_service,
+                "new_service_rule": item.new_service_rule,
+                "title_key": item.title_key,
+                "cluster_id": (match.cluster_id or match.item_id) if match is not None else None,
+                "content_hash": item.content_hash,
+                "diff_text": item.diff_text,
+                "status": ItemStatus.NEW.value,
+            }
         )
-        session.add(row)
+        new_meta.append((item, match))
+    session.flush()  # updates of known rows
+    fresh: list[ClusterCandidate] = []
+    if new_params:
         # items of one source never cluster with each other (find_cluster skips the same source),
-        # so the new rows need no ids while matching: one batched INSERT below instead of one each
-        new_rows.append((row, match))
-        existing_by_guid[item.guid] = row
-        existing_by_url.setdefault(item.url, row)
-    if new_rows:
-        session.flush()
-        for row, match in new_rows:
-            assert row.id is not None
-            if match is not None:
-                cluster = match.cluster_id or match.item_id
-                row.cluster_id = cluster
-                if match.cluster_id is None:
-                    lead = session.get(Item, match.item_id)
-                    if lead is not None:
-                        lead.cluster_id = cluster
-                        session.add(lead)
+        # so all new rows go in one batched INSERT … RETURNING id; then the cluster ids
+        ids = list(
+            session.execute(
+                sa_insert(Item).returning(col(Item.id), sort_by_parameter_order=True), new_params
+            ).scalars()
+        )
+        own: list[int] = []
+        leads: dict[int, int] = {}
+        for item_id, (item, match) in zip(ids, new_meta, strict=True):
+            if match is None:
+                own.append(item_id)
+                cluster = item_id
             else:
-                row.cluster_id = row.id
-            session.add(row)
-            added.append(row.id)
-    session.flush()
-    fresh = tuple(
-        ClusterCandidate(row.id or 0, row.cluster_id, source.id, row.title_key, row.published_at or now)
-        for row, _match in new_rows
-    )
-    return StoreResult(tuple(added), tuple(updated), unchanged, fresh)
+                cluster = match.cluster_id or match.item_id
+                if match.cluster_id is None:
+                    leads[match.item_id] = cluster
+            added.append(item_id)
+            fresh.append(ClusterCandidate(item_id, cluster, source.id, item.title_key, item.published_at or now))
+        for start in range(0, len(own), 500):
+            chunk = own[start : start + 500]
+            session.execute(
+                sa_update(Item).where(col(Item.id).in_(chunk)).values(cluster_id=col(Item.id)),
+                execution_options={"synchronize_session": False},
+            )
+        for lead_id, cluster in leads.items():
+            session.execute(
+                sa_update(Item).where(col(Item.id) == lead_id).values(cluster_id=cluster),
+                execution_options={"synchronize_session": False},
+            )
+    return StoreResult(tuple(added), tuple(updated), unchanged, tuple(fresh))
 
 
 def record_success(

@@ -9,12 +9,14 @@ source is recorded on its health record and never stops the others.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,12 +29,12 @@ from ecitizen.config import Config
 from ecitizen.db import session_scope
 from ecitizen.errors import NotFoundError, ParseError, SourceError, StorageError
 from ecitizen.fetch import FetchResult, fetch, make_session, status_error
-from ecitizen.pipeline import EntryData, PrepareResult, prepare_entries
+from ecitizen.pipeline import EntryData, PrepareResult, Rules, prepare_entries
 from ecitizen.storage import Source
 from ecitizen.store import ClusterCache, StoreResult, record_failure, record_success, store_items
 from ecitizen.urls import check_public_url, host_of
 from feeds.discover import discover_feeds, looks_like_html
-from feeds.parse import parse_feed
+from feeds.parse import ParsedFeed, parse_feed
 from feeds.schedule import next_due
 
 log = logging.getLogger("ecitizen.feeds")
@@ -70,8 +72,11 @@ class Fetched:
     outcome: str  # ok | not_modified | <SourceError.code>
     status: int | None = None
     error: str | None = None
-    #: parsed entries (prepared by the storing thread: the stemmer is not thread-safe)
+    #: parsed entries, prepared by the storing thread (the stemmer is not thread-safe) ...
     entries: tuple[EntryData, ...] = ()
+    #: ... unless a worker process already prepared them
+    prepared: PrepareResult | None = None
+    entry_count: int = 0
     base_url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
@@ -82,6 +87,8 @@ class Fetched:
     discovered_feed: str | None = None
     wire_bytes: int = 0
     warning: str | None = None
+    #: seconds spent fetching and parsing (including the wait for a per-host slot)
+    elapsed: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -225,11 +232,36 @@ def _do_fetch(
 
 def fetch_and_parse(
     target: FeedTarget, *, cfg: Config, session: requests.Session, limiter: HostLimiter, now: datetime,
+    procs: Executor | None = None, rules: Rules | None = None,
 ) -> Fetched:
     """Fetch one source, discover its feed if it is an HTML page, and parse it.
 
     Never raises for a source problem: the problem becomes the result's ``outcome``/``error``.
     """
+    t0 = time.monotonic()
+    result = _fetch_and_parse(target, cfg=cfg, session=session, limiter=limiter, now=now, procs=procs, rules=rules)
+    return replace(result, elapsed=time.monotonic() - t0)
+
+
+def check_entries(parsed: ParsedFeed) -> None:
+    if parsed.warning and not parsed.entries:
+        raise ParseError(f"malformed feed with no readable entry ({parsed.warning})")
+
+
+def parse_and_prepare(
+    body: bytes, *, url: str, content_type: str, header_charset: str | None, tz: tzinfo, now: datetime,
+    rules: Rules,
+) -> tuple[str | None, int, PrepareResult]:
+    """Parse + prepare in a worker process (CPU-bound; returns only what the store needs)."""
+    parsed = parse_feed(body, url=url, content_type=content_type, header_charset=header_charset, tz=tz, now=now)
+    check_entries(parsed)
+    return parsed.warning, len(parsed.entries), prepare_entries(parsed.entries, rules, base_url=url)
+
+
+def _fetch_and_parse(
+    target: FeedTarget, *, cfg: Config, session: requests.Session, limiter: HostLimiter, now: datetime,
+    procs: Executor | None = None, rules: Rules | None = None,
+) -> Fetched:
     wire = 0
     try:
         res = _do_fetch(target.fetch_url, cfg, session, limiter, etag=target.etag, last_modified=target.last_modified)
@@ -258,15 +290,25 @@ def fetch_and_parse(
             if looks_like_html(res.body, res.content_type):
                 raise ParseError(f"the discovered feed {discovered} is an HTML page too")
         tz = _tz(target.timezone, cfg.timezone)
+        ok = Fetched(
+            target, "ok", status=res.status, base_url=res.final_url,
+            headers=dict(res.headers), etag=res.etag, last_modified=res.last_modified,
+            moved_to=moved_to, discovered_feed=discovered, wire_bytes=wire,
+        )
+        if procs is not None and rules is not None:
+            try:
+                warning, count, prepared = procs.submit(
+                    parse_and_prepare, res.body, url=res.final_url, content_type=res.content_type,
+                    header_charset=res.encoding, tz=tz, now=now, rules=rules,
+                ).result()
+            except BrokenExecutor:
+                log.warning("the parser process pool broke; parsing %s in-process", target.name)
+            else:
+                return replace(ok, prepared=prepared, entry_count=count, warning=warning)
         parsed = parse_feed(res.body, url=res.final_url, content_type=res.content_type,
                             header_charset=res.encoding, tz=tz, now=now)
-        if parsed.warning and not parsed.entries:
-            raise ParseError(f"malformed feed with no readable entry ({parsed.warning})")
-        return Fetched(
-            target, "ok", status=res.status, entries=parsed.entries, base_url=res.final_url,
-            headers=dict(res.headers), etag=res.etag, last_modified=res.last_modified,
-            moved_to=moved_to, discovered_feed=discovered, wire_bytes=wire, warning=parsed.warning,
-        )
+        check_entries(parsed)
+        return replace(ok, entries=parsed.entries, entry_count=len(parsed.entries), warning=parsed.warning)
     except SourceError as exc:
         status = getattr(exc, "status", None)
         return Fetched(target, exc.code, status=status, error=str(exc), wire_bytes=wire)
@@ -325,14 +367,14 @@ def store_fetched(
     return SourceResult(
         name=src.name, outcome=f.outcome, status=f.status, new_items=new, updated_items=updated,
         error=f.error, next_due=due, moved_to=moved_to, discovered_feed=f.discovered_feed,
-        entries=len(f.entries), rejected=len(prepared.rejected), wire_bytes=f.wire_bytes,
+        entries=f.entry_count, rejected=len(prepared.rejected), wire_bytes=f.wire_bytes,
     ), stored
 
 
-def _store(app: App, f: Fetched, started: float, cache: ClusterCache | None = None) -> SourceResult | None:
+def _store(app: App, f: Fetched, cache: ClusterCache | None = None) -> SourceResult | None:
     now = app.now()
     # prepared here, not in the workers: the stemmer used by the classifier is not thread-safe
-    prepared = prepare_entries(f.entries, app.rules, base_url=f.base_url)
+    prepared = f.prepared if f.prepared is not None else prepare_entries(f.entries, app.rules, base_url=f.base_url)
     try:
         with session_scope(app.engine) as session:
             out = store_fetched(session, f, prepared, cfg=app.config, now=now, cache=cache)
@@ -341,12 +383,12 @@ def _store(app: App, f: Fetched, started: float, cache: ClusterCache | None = No
     except (SQLAlchemyError, StorageError, ValueError) as exc:
         log.error("storing %s failed: %s", f.target.name, exc)
         failed = replace(f, outcome="storage_error", error=f"could not store the items: {str(exc)[:500]}",
-                         entries=())
+                         entries=(), prepared=None)
         with session_scope(app.engine) as session:
             out = store_fetched(session, failed, PrepareResult(()), cfg=app.config, now=now)
     if out is None:
         return None
-    res = replace(out[0], elapsed=time.monotonic() - started)
+    res = replace(out[0], elapsed=f.elapsed)
     _log_result(res, f)
     return res
 
@@ -360,6 +402,28 @@ def _log_result(res: SourceResult, f: Fetched) -> None:
         log.warning("%s: %s: %s", res.name, res.outcome, res.error)
     if res.moved_to:
         log.warning("%s: moved permanently to %s (source URL updated)", res.name, res.moved_to)
+
+
+def _process_pool(cfg: Config, n_sources: int) -> Executor | None:
+    """Worker processes for parse + prepare (CPU-bound) when the poll is big enough to pay for them."""
+    size = cfg.feeds.parse_processes or min(4, (os.cpu_count() or 1) - 1)
+    if size < 1 or n_sources < cfg.feeds.process_min_sources:
+        return None
+    return ProcessPoolExecutor(
+        max_workers=size, mp_context=multiprocessing.get_context("spawn"),
+        initializer=_exit_with_parent, initargs=(os.getpid(),),
+    )
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """In a worker process: exit when the poll that started it is gone (e.g. killed with SIGKILL)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def poll(app: App, *, names: Iterable[str] | None = None, force: bool = False) -> PollReport:
@@ -376,18 +440,22 @@ def poll(app: App, *, names: Iterable[str] | None = None, force: bool = False) -
     workers = max(1, min(cfg.http.global_concurrency, len(targets)))
     limiter = HostLimiter(cfg.http.per_host_concurrency)
     cache = ClusterCache()
+    procs = _process_pool(cfg, len(targets))
     http = make_session(pool_size=workers)
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feeds") as pool:
             futures = {
-                pool.submit(fetch_and_parse, t, cfg=cfg, session=http, limiter=limiter, now=started_at): t
+                pool.submit(fetch_and_parse, t, cfg=cfg, session=http, limiter=limiter, now=started_at,
+                            procs=procs, rules=app.rules): t
                 for t in targets
             }
             for fut in as_completed(futures):
-                res = _store(app, fut.result(), t0, cache)
+                res = _store(app, fut.result(), cache)
                 if res is not None:
                     results.append(res)
     finally:
         http.close()
+        if procs is not None:
+            procs.shutdown(wait=True, cancel_futures=True)
     results.sort(key=lambda r: r.name)
     return PollReport(tuple(results), started_at, time.monotonic() - t0)

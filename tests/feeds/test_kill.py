@@ -57,6 +57,29 @@ def _check_integrity(db: Path) -> dict[str, tuple[int, str | None]]:
     return state
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _wait_gone(pids: list[int], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in alive if Path(f"/proc/{p}").exists()
+                 and " Z " not in Path(f"/proc/{p}/stat").read_text(errors="replace")]
+    assert not alive, f"processes left behind by the killed poll: {alive}"
+
+
 @pytest.mark.slow
 def test_kill_9_mid_poll_then_rerun(tmp_path: Path) -> None:
     data = base_config_data(tmp_path)
@@ -89,8 +112,10 @@ def test_kill_9_mid_poll_then_rerun(tmp_path: Path) -> None:
                 continue
             if done >= 3:
                 break
+        children = _children(proc.pid)  # the parser worker processes, if the poll started them
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+        _wait_gone(children)  # orphaned workers notice and exit
         state = _check_integrity(db)
         done_before = sum(1 for n, _ in state.values() if n)
         assert 0 < done_before < N_SOURCES, "the kill must land mid-poll"

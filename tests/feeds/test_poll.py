@@ -273,3 +273,17 @@ def test_gone_discovered_feed_is_rediscovered(fast_app: App, server: LocalServer
     server.route("/b.xml", Reply(200, rss(news(2)), RSS))
     r = poll(fast_app, force=True).results[0]
     assert (r.outcome, r.discovered_feed, r.new_items) == ("ok", server.url("/b.xml"), 1)
+
+
+def test_parsing_in_worker_processes_gives_the_same_result(make_app, server: LocalServer) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(feeds={"process_min_sources": 1, "parse_processes": 1}, http={"total_deadline": 5.0})
+    server.route("/a", Reply(200, rss(news(4)), RSS))
+    server.route("/bad", Reply(200, b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><rss/>', RSS))
+    server.route("/cp1251", Reply(200, rss([{"title": "Пенсия онлайн", "link": "http://e.org/1"}],
+                                          encoding="windows-1251"), {"Content-Type": "text/xml; charset=utf-8"}))
+    for name in ("a", "bad", "cp1251"):
+        add_source(app, name, server.url(f"/{name}"))
+    by = {r.name: r for r in poll(app).results}
+    assert (by["a"].outcome, by["a"].new_items, by["a"].entries) == ("ok", 4, 4)
+    assert by["bad"].outcome == "parse_error" and "ENTITY" in (by["bad"].error or "")
+    assert [i.title for i in items_of(app, "cp1251")] == ["Пенсия онлайн"]
