@@ -67,6 +67,8 @@ def crawl(app: App, names: Sequence[str] | None = None, *, timeout: float | None
             proc = subprocess.Popen(
                 [sys.executable, "-m", "crawler.run", "--job", str(job_path), "--result", str(result_path)],
                 stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT),
+                # its own session: a Ctrl-C meant for `ecitizen run` lets the crawl finish its unit
+                start_new_session=True,
             )
             try:
                 code = proc.wait(timeout=timeout)

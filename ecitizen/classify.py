@@ -9,16 +9,25 @@ names the keyword and the word form that matched it.
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
 
 _WORD = re.compile(r"[0-9a-zа-яё]+", re.I)
-_stemmer = snowballstemmer.stemmer("russian")
-_en_stemmer = snowballstemmer.stemmer("english")
+#: Snowball stemmer objects keep state between calls: one pair per thread
+_local = threading.local()
+
+
+def _stemmers() -> tuple[Any, Any]:
+    pair: tuple[Any, Any] | None = getattr(_local, "pair", None)
+    if pair is None:
+        pair = _local.pair = (snowballstemmer.stemmer("russian"), snowballstemmer.stemmer("english"))
+    return pair
 MIN_PREFIX_STEM = 4
 
 
@@ -62,7 +71,8 @@ def normalise_word(word: str) -> str:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     w = normalise_word(word)
-    stemmer = _stemmer if re.search(r"[а-я]", w) else _en_stemmer
+    ru, en = _stemmers()
+    stemmer = ru if re.search(r"[а-я]", w) else en
     return str(stemmer.stemWord(w))
 
 

@@ -74,3 +74,18 @@ def test_new_service_rules_fire_with_explanation() -> None:
     c = classify("Теперь можно подать заявление на пенсию онлайн", [PENSIONS], rules)
     assert c.is_new_service and c.new_service_rule == "now-possible" and c.new_service_phrase == "теперь можно"
     assert not classify("Можно ли теперь", [PENSIONS], rules).is_new_service
+
+
+def test_stemming_is_thread_safe() -> None:
+    """Snowball stemmers keep state between calls; threads must not corrupt each other's stems."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ecitizen import classify
+
+    words = [f"пенсионн{suffix}{i}" for i in range(3000) for suffix in ("ый", "ая", "ого")]
+    classify.stem.cache_clear()
+    serial = [classify.stem(w) for w in words]
+    classify.stem.cache_clear()
+    with ThreadPoolExecutor(8) as pool:
+        parallel = list(pool.map(classify.stem, words, chunksize=7))
+    assert parallel == serial
