@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -107,32 +106,48 @@ def phrase_stems(phrase: str) -> tuple[str, ...]:
 
 
 class _StemIndex:
-    """The stems of one text, each with its first position, sorted for prefix lookups."""
+    """The stems of one text: for every stem and every prefix of it that a keyword stem may be
+    (at least :data:`MIN_PREFIX_STEM` letters), the first position where it occurs.
+
+    A keyword lookup is then one dict access instead of a scan over the text's stems.
+    """
 
     def __init__(self, token_stems: Sequence[str]) -> None:
         self.first: dict[str, int] = {}
+        self.prefix_first: dict[str, int] = {}
         for i, s in enumerate(token_stems):
-            self.first.setdefault(s, i)
-        self.sorted = sorted(self.first)
+            if s in self.first:
+                continue
+            self.first[s] = i
+            for k in range(MIN_PREFIX_STEM, len(s) + 1):
+                self.prefix_first.setdefault(s[:k], i)
 
     def first_match(self, keyword_stem: str) -> int | None:
         """Position of the first token matching ``keyword_stem`` (as :func:`_stem_matches`)."""
         if len(keyword_stem) < MIN_PREFIX_STEM:
             return self.first.get(keyword_stem)
-        best: int | None = None
-        for s in self.sorted[bisect_left(self.sorted, keyword_stem):]:
-            if not s.startswith(keyword_stem):
-                break
-            pos = self.first[s]
-            if best is None or pos < best:
-                best = pos
-        return best
+        return self.prefix_first.get(keyword_stem)
+
+
+@dataclass(frozen=True)
+class _Text:
+    tokens: list[str]
+    stems: list[str]
+    index: _StemIndex
+
+
+def _analyse(text: str) -> _Text:
+    tokens = words(text)
+    token_stems = [stem(t) for t in tokens]
+    return _Text(tokens, token_stems, _StemIndex(token_stems))
 
 
 def match_topics(text: str, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...]:
-    tokens = words(text)
-    token_stems = [stem(t) for t in tokens]
-    index = _StemIndex(token_stems)
+    return _match_topics(_analyse(text), rules)
+
+
+def _match_topics(text: _Text, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...]:
+    tokens, token_stems, index = text.tokens, text.stems, text.index
     out: list[TopicMatch] = []
     for rule in rules:
         hit_keywords: list[str] = []
@@ -156,8 +171,11 @@ def match_topics(text: str, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...
 
 def match_new_service(text: str, rules: Iterable[ServiceRule]) -> tuple[str, str] | None:
     """The first rule (id, phrase) whose phrase appears in order in ``text``."""
-    token_stems = [stem(t) for t in words(text)]
-    index = _StemIndex(token_stems)
+    return _match_new_service(_analyse(text), rules)
+
+
+def _match_new_service(text: _Text, rules: Iterable[ServiceRule]) -> tuple[str, str] | None:
+    token_stems, index = text.stems, text.index
     for rule in rules:
         for phrase in rule.phrases:
             stems = phrase_stems(phrase)
@@ -179,6 +197,7 @@ def classify(
     documentation; the item gets the topics its own words support.
     """
     del source_topics  # kept in the signature for callers; see docstring
-    topics = match_topics(text, topic_rules)
-    svc = match_new_service(text, service_rules)
+    analysed = _analyse(text)
+    topics = _match_topics(analysed, topic_rules)
+    svc = _match_new_service(analysed, service_rules)
     return Classification(topics, svc[0] if svc else None, svc[1] if svc else None)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html as _html
 import re
-import unicodedata
 
 import nh3
 
@@ -22,6 +21,8 @@ _WS = re.compile(r"\s+")
 _BLOCK = re.compile(r"<\s*(br|/p|/li|/h\d|/div|/tr|/blockquote)\b[^>]*>", re.I)
 #: bidi control characters that can reorder what a reader sees
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+#: control characters (Unicode category Cc) except tab and newline
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def sanitize_html(fragment: str, *, base_url: str | None = None) -> str:
@@ -66,7 +67,7 @@ def clean_text(text: str, *, max_length: int | None = None) -> str:
     if "<" in text or "&" in text:
         text = html_to_text(text)
     text = _BIDI.sub("", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch in "\n\t")
+    text = _CONTROL.sub("", text)
     text = _WS.sub(" ", text).strip()
     if max_length is not None and len(text) > max_length:
         text = text[: max_length - 1].rstrip() + "…"
