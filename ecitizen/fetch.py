@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3.exceptions
 
+from ecitizen.config import HttpConfig
 from ecitizen.errors import (
     ConnectError,
     DNSError,
@@ -39,6 +40,7 @@ from ecitizen.errors import (
     TLSError,
     TooManyRedirectsError,
 )
+from ecitizen.urls import check_public_url
 
 CHUNK = 65536
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -447,3 +449,42 @@ def _read_body(
             ) from exc
         raise _translate(exc, url) from exc
     return b"".join(parts), wire
+
+
+def fetch_configured(
+    url: str,
+    http: HttpConfig,
+    *,
+    session: requests.Session | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    accept: str = "*/*",
+    max_bytes: int | None = None,
+) -> FetchResult:
+    """:func:`fetch` with the limits of ``config.http``; every hop of a user-entered URL must be a
+    public address unless ``http.allow_private_targets``."""
+
+    def guard(u: str) -> None:
+        check_public_url(u, allow_private=http.allow_private_targets)
+
+    own = session is None
+    sess = make_session() if session is None else session
+    try:
+        return fetch(
+            url,
+            session=sess,
+            etag=etag,
+            last_modified=last_modified,
+            connect_timeout=http.connect_timeout,
+            read_timeout=http.read_timeout,
+            total_deadline=http.total_deadline,
+            max_bytes=max_bytes or http.max_response_bytes,
+            max_redirects=http.max_redirects,
+            user_agent=http.user_agent,
+            extra_ca_bundle=http.extra_ca_bundle,
+            accept=accept,
+            url_guard=None if http.allow_private_targets else guard,
+        )
+    finally:
+        if own:
+            sess.close()

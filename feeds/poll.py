@@ -28,11 +28,11 @@ from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.db import session_scope
 from ecitizen.errors import NotFoundError, ParseError, SourceError, StorageError
-from ecitizen.fetch import FetchResult, fetch, make_session, status_error
+from ecitizen.fetch import FetchResult, fetch_configured, make_session, status_error
 from ecitizen.pipeline import EntryData, PrepareResult, Rules, prepare_entries
 from ecitizen.storage import Source
 from ecitizen.store import ClusterCache, StoreResult, record_failure, record_success, store_items
-from ecitizen.urls import check_public_url, host_of
+from ecitizen.urls import host_of
 from feeds.discover import discover_feeds, looks_like_html
 from feeds.parse import ParsedFeed, parse_feed
 from feeds.schedule import next_due
@@ -207,26 +207,9 @@ def _do_fetch(
     url: str, cfg: Config, session: requests.Session, limiter: HostLimiter, *,
     etag: str | None, last_modified: str | None,
 ) -> FetchResult:
-    http = cfg.http
-
-    def guard(u: str) -> None:
-        check_public_url(u, allow_private=http.allow_private_targets)
-
     with limiter(url):
-        return fetch(
-            url,
-            session=session,
-            etag=etag,
-            last_modified=last_modified,
-            connect_timeout=http.connect_timeout,
-            read_timeout=http.read_timeout,
-            total_deadline=http.total_deadline,
-            max_bytes=http.max_response_bytes,
-            max_redirects=http.max_redirects,
-            user_agent=http.user_agent,
-            extra_ca_bundle=http.extra_ca_bundle,
-            accept=FEED_ACCEPT,
-            url_guard=None if http.allow_private_targets else guard,
+        return fetch_configured(
+            url, cfg.http, session=session, etag=etag, last_modified=last_modified, accept=FEED_ACCEPT
         )
 
 

@@ -36,7 +36,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
-from ecitizen.errors import EcitizenError, UnsafeURLError
+from ecitizen.errors import EcitizenError, FetchError, UnsafeURLError
 from ecitizen.queries import ItemFilter, list_items, set_status
 from ecitizen.service import tasks
 from ecitizen.service.auth import AddressLimiter, LoginRefusedError, Principal, authenticate
@@ -364,16 +364,15 @@ def discover_feed_url(app: App, url: str) -> str | None:
         from feeds.discover import discover_feeds, looks_like_html
     except ImportError:
         return None
-    import requests
+    from ecitizen.fetch import fetch_configured
 
-    cfg = app.config.http
     try:
-        with requests.get(url, timeout=(cfg.connect_timeout, cfg.read_timeout), stream=True,
-                          headers={"User-Agent": cfg.user_agent}, allow_redirects=False) as resp:
-            body = resp.raw.read(min(cfg.max_response_bytes, 2_000_000), decode_content=True)
-            ctype = resp.headers.get("Content-Type", "")
-    except requests.RequestException as exc:
-        raise EcitizenError(f"страница не открылась: {exc.__class__.__name__}") from exc
+        res = fetch_configured(url, app.config.http, max_bytes=2_000_000)
+    except FetchError as exc:
+        raise EcitizenError(f"страница не открылась: {exc}") from exc
+    body, ctype = res.body, res.headers.get("Content-Type", "")
+    if res.status >= 400:
+        raise EcitizenError(f"страница не открылась: HTTP {res.status}")
     if not looks_like_html(body, ctype):
         return None
     found = discover_feeds(body, url)
