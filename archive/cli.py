@@ -111,8 +111,8 @@ def links_import(file: str, added_by: str, as_json: bool) -> None:
 def links_export(fmt: str, output: str | None, title: str) -> None:
     """Export the catalogue (HTML: the public catalogue page, grouped by category)."""
     from archive.catalogue import export_csv, export_json, list_links, render_catalogue_html
-    from archive.snapshot import write_atomic
     from ecitizen.db import session_scope
+    from ecitizen.files import write_atomic
 
     app = get_app()
     with session_scope(app.engine) as session:

@@ -13,8 +13,6 @@ import asyncio
 import hashlib
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,26 +26,9 @@ from archive.probe import Prober, RawResponse
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import FetchError
+from ecitizen.files import write_atomic
 from ecitizen.storage import Link, Snapshot
 from ecitizen.urls import canonical_url, check_public_url
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def warc_bytes(resp: RawResponse, taken_at: datetime) -> bytes:

@@ -1,31 +1,12 @@
-"""Writing outputs: atomically (temp file + rename), so a killed run never leaves half a file."""
+"""Writing outputs: atomically (``ecitizen.files.write_atomic``), with cached renderers."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from pathlib import Path
 
 from digest.render import Renderer
 from ecitizen.config import Config
-
-
-def write_atomic(path: Path, data: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
 
 _renderers: dict[tuple[str, ...], Renderer] = {}
 _lock = threading.Lock()

@@ -15,7 +15,7 @@ from typing import Any
 import segno
 
 from digest.data import load_period_items, topics_of
-from digest.files import out_dir_for, renderer_for, write_atomic
+from digest.files import out_dir_for, renderer_for
 from digest.periods import Period, month_period
 from digest.render import Renderer
 from digest.select import ItemView, PosterLayout, PosterPlan, select_poster
@@ -23,6 +23,7 @@ from ecitizen.app import App
 from ecitizen.config import Config, Library
 from ecitizen.db import session_scope
 from ecitizen.errors import ConfigError, NotFoundError
+from ecitizen.files import write_atomic
 
 log = logging.getLogger("ecitizen.digest")
 

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from digest.feeds import FEED_FILES, build_feeds, load_public_items, render_widget_html, widget_js
-from digest.files import out_dir_for, renderer_for, write_atomic
+from digest.files import out_dir_for, renderer_for
 from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.db import session_scope
+from ecitizen.files import write_atomic
 
 log = logging.getLogger("ecitizen.digest")
 

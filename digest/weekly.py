@@ -15,13 +15,14 @@ from digest.data import (
     load_source_health,
     topics_of,
 )
-from digest.files import out_dir_for, renderer_for, write_atomic
+from digest.files import out_dir_for, renderer_for
 from digest.mail import build_message, send_message
 from digest.periods import Period, last_complete_week, week_period
 from digest.select import LinkReportData, WeeklyDigest, select_weekly
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import ConfigError
+from ecitizen.files import write_atomic
 
 
 @dataclass(frozen=True)

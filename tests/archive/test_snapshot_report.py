@@ -12,10 +12,11 @@ from sqlmodel import select
 
 from archive import status as st
 from archive.report import link_report
-from archive.snapshot import take_snapshot, write_atomic
+from archive.snapshot import take_snapshot
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import FetchError
+from ecitizen.files import write_atomic
 from ecitizen.storage import LinkEvent, Snapshot
 from tests.archive.conftest import add, check, get
 from tests.support.httpserver import LocalServer, Reply

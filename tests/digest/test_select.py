@@ -202,7 +202,7 @@ def test_feed_selection_is_approved_public_one_per_cluster_newest_first() -> Non
 def test_write_atomic_keeps_the_old_file_when_interrupted(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import os
 
-    from digest.files import write_atomic
+    from ecitizen.files import write_atomic
 
     target = tmp_path / "feed.atom"
     write_atomic(target, "old")
