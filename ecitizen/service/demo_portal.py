@@ -20,12 +20,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 SITE = resources.files("ecitizen.service") / "demo_site"
+#: the crawler's own sample pages (sitemaps, catalogue, Telegram preview, watched page) are served
+#: as they are, so the demo and the crawler tests read the same files
+SAMPLES = resources.files("crawler") / "samples"
 
 #: (status, content type, body) of a route; ``base`` is the portal origin
 Route = Callable[[str], tuple[int, dict[str, str], bytes]]
 
 
 def _read(rel: str) -> bytes:
+    if rel.startswith("samples/"):
+        return (SAMPLES / rel.removeprefix("samples/")).read_bytes()
     return (SITE / rel).read_bytes()
 
 
