@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ecitizen.errors import ConfigError
 from ecitizen.source_settings import CRAWLER_KINDS, parse_source_settings
+from ecitizen.validation import problem_of
 
 DEFAULT_CONFIG_PATH = "config.yaml"
 ENV_CONFIG = "ECITIZEN_CONFIG"
@@ -321,13 +322,7 @@ def _translate(exc: ValidationError) -> ConfigError:
     if isinstance(ctx_err, _KeyedError):
         return ConfigError(ctx_err.key, ctx_err.problem)
     key = _format_loc(tuple(err["loc"]))
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif err["type"] == "missing":
-        msg = "required key is missing"
-    elif msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+    msg = problem_of(err)
     more = len(exc.errors()) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"

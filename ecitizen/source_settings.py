@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ecitizen.errors import ConfigError
+from ecitizen.validation import problem_of
 
 CRAWLER_KINDS = ("listing", "sitemap", "json", "page", "catalog", "telegram")
 
@@ -207,11 +208,4 @@ def parse_source_settings(kind: str, settings: dict[str, Any] | None) -> AnySett
         return model.model_validate(settings or {})  # type: ignore[return-value]
     except ValidationError as exc:
         err = exc.errors()[0]
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "required key is missing"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        raise ConfigError(_loc(tuple(err["loc"])), msg) from None
+        raise ConfigError(_loc(tuple(err["loc"])), problem_of(err)) from None
