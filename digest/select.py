@@ -310,11 +310,16 @@ class MediaNote:
 
 # -- text helpers -------------------------------------------------------------------------------
 
+#: pictographs (emoji) and their joiners/selectors: the print fonts have no glyphs for them, so
+#: a poster would show empty boxes; Telegram posts are full of them
+_PICTOGRAPHS = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0E\uFE0F\u200D\u20E3]")
+
+
 def clean_print(text: str | None) -> str:
-    """Remove bidi/control characters and collapse whitespace (text meant for print)."""
+    """Remove bidi/control characters and pictographs, collapse whitespace (text meant for print)."""
     if not text:
         return ""
-    return " ".join(_CONTROL.sub(" ", _BIDI.sub("", text)).split())
+    return " ".join(_PICTOGRAPHS.sub(" ", _CONTROL.sub(" ", _BIDI.sub("", text))).split())
 
 
 def fit_text(text: str | None, limit: int) -> str:

@@ -215,3 +215,17 @@ def test_write_atomic_keeps_the_old_file_when_interrupted(tmp_path, monkeypatch)
         write_atomic(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["feed.atom"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("👉 Запись к врачу ✅ теперь онлайн", "Запись к врачу теперь онлайн"),
+        ("Госуслуги 👨‍👩‍👧 для семьи", "Госуслуги для семьи"),
+        ("Срок — 5 дней №1 «кавычки» 10:00", "Срок — 5 дней №1 «кавычки» 10:00"),
+    ],
+)
+def test_print_text_drops_pictographs_the_fonts_cannot_show(raw: str, expected: str) -> None:
+    from digest.select import clean_print
+
+    assert clean_print(raw) == expected
