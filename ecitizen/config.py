@@ -68,7 +68,7 @@ class FeedsConfig(_Model):
     default_interval_minutes: int = Field(60, ge=1)
     min_interval_minutes: int = Field(10, ge=1)
     max_backoff_minutes: int = Field(24 * 60, ge=1)
-    #: parse + prepare feeds in this many worker processes (0: CPU count - 1, at most 4) when a
+    #: parse + prepare feeds in this many worker processes (0: one per CPU, at most 4) when a
     #: poll has at least ``process_min_sources`` due sources; 1 or fewer CPUs: in-process
     parse_processes: int = Field(0, ge=0, le=32)
     process_min_sources: int = Field(20, ge=1)

@@ -200,12 +200,15 @@ def titles_similar(a: str, b: str) -> bool:
 
 class CandidateIndex(Sequence[ClusterCandidate]):
     """Cluster candidates indexed by title stem, so a new item is compared only with the stored
-    items sharing stems (of 3+ letters) with it instead of with every recent item. Titles that
-    share at most one stem are not near-duplicates (Jaccard ≥ 0.75 needs three shared stems; a
-    character ratio of 0.82 with at most one shared stem does not occur in real headlines)."""
+    items sharing stems (of 3+ letters) with it instead of with every recent item. Titles are
+    compared only when they share at least half of the shorter title's stems (and two stems for
+    titles of four or more): the titles are stemmed, so two wordings of the same headline share
+    most stems, while a character ratio of 0.82 with fewer shared stems does not occur in real
+    headlines. Jaccard ≥ 0.75 implies that bound anyway."""
 
     def __init__(self, candidates: Iterable[ClusterCandidate] = ()) -> None:
         self._items: list[ClusterCandidate] = []
+        self._sizes: list[int] = []
         self._postings: dict[str, list[int]] = {}
         for c in candidates:
             self.append(c)
@@ -219,18 +222,26 @@ class CandidateIndex(Sequence[ClusterCandidate]):
     def append(self, cand: ClusterCandidate) -> None:
         idx = len(self._items)
         self._items.append(cand)
-        for t in self._tokens(cand.title_key):
+        tokens = self._tokens(cand.title_key)
+        self._sizes.append(len(tokens))
+        for t in tokens:
             self._postings.setdefault(t, []).append(idx)
 
     def near(self, key: str) -> list[ClusterCandidate]:
-        """Candidates sharing a stem with ``key`` (two stems when ``key`` has four or more)."""
+        """Candidates sharing at least half of the shorter title's stems with ``key`` (and two
+        stems when ``key`` has four or more)."""
         tokens = self._tokens(key)
         need = 2 if len(tokens) >= 4 else 1
         shared: dict[int, int] = {}
         for t in tokens:
             for i in self._postings.get(t, ()):
                 shared[i] = shared.get(i, 0) + 1
-        return [self._items[i] for i in sorted(shared) if shared[i] >= need]
+        n = len(tokens)
+        sizes = self._sizes
+        return [
+            self._items[i] for i in sorted(shared)
+            if shared[i] >= need and 2 * shared[i] >= min(n, sizes[i])
+        ]
 
     def __len__(self) -> int:
         return len(self._items)

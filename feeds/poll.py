@@ -389,7 +389,9 @@ def _log_result(res: SourceResult, f: Fetched) -> None:
 
 def _process_pool(cfg: Config, n_sources: int) -> Executor | None:
     """Worker processes for parse + prepare (CPU-bound) when the poll is big enough to pay for them."""
-    size = cfg.feeds.parse_processes or min(4, (os.cpu_count() or 1) - 1)
+    cpus = os.cpu_count() or 1
+    # one worker per core: the fetch and store threads mostly wait on sockets and SQLite
+    size = cfg.feeds.parse_processes or (min(4, cpus) if cpus > 1 else 0)
     if size < 1 or n_sources < cfg.feeds.process_min_sources:
         return None
     return ProcessPoolExecutor(
