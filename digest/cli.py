@@ -5,6 +5,7 @@ Each command is a thin call into the Python API; heavy imports stay inside the f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -46,11 +47,7 @@ def poster_cmd(month: str, library: str, out_dir: Path | None, as_json: bool) ->
     from digest.poster import make_posters
 
     paths = make_posters(get_app(), month=month, library=library, out_dir=out_dir)
-    if as_json:
-        emit_json([str(p) for p in paths])
-        return
-    for p in paths:
-        click.echo(str(p))
+    _print_paths(paths, as_json)
 
 
 @click.command("media-note")
@@ -64,11 +61,7 @@ def media_note_cmd(month: str | None, year: int | None, out_dir: Path | None, as
     from digest.media import make_media_note
 
     paths = make_media_note(get_app(), month=month, year=year, out_dir=out_dir)
-    if as_json:
-        emit_json([str(p) for p in paths])
-        return
-    for p in paths:
-        click.echo(str(p))
+    _print_paths(paths, as_json)
 
 
 @click.command("publish")
@@ -81,11 +74,16 @@ def publish_cmd(out_dir: Path, as_json: bool) -> None:
     from digest.publish import publish
 
     paths = publish(get_app(), out_dir=out_dir)
+    _print_paths(paths, as_json)
+
+
+commands = [digest_group, poster_cmd, media_note_cmd, publish_cmd]
+
+
+def _print_paths(paths: Iterable[Path], as_json: bool) -> None:
+    """The written files: one JSON array of paths, or one path per line."""
     if as_json:
         emit_json([str(p) for p in paths])
         return
     for p in paths:
         click.echo(str(p))
-
-
-commands = [digest_group, poster_cmd, media_note_cmd, publish_cmd]
