@@ -19,12 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, update
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
-
-from archive import status as st
-from archive.decide import (
+from ecitizen.archive import status as st
+from ecitizen.archive.decide import (
     CheckOutcome,
     Event,
     LinkState,
@@ -33,8 +29,12 @@ from archive.decide import (
     decide_change,
     next_state,
 )
-from archive.page import extract_main_text
-from archive.probe import Prober, ProbeResult
+from ecitizen.archive.page import extract_main_text
+from ecitizen.archive.probe import Prober, ProbeResult
+from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
 from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.db import session_scope

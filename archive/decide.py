@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
-from archive import status as st
-from archive.textdiff import changed_share, readable_diff, similarity
+from ecitizen.archive import status as st
+from ecitizen.archive.textdiff import changed_share, readable_diff, similarity
+
 from ecitizen.urls import canonical_url
 
 PERMANENT_REDIRECTS = frozenset({301, 308})

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ecitizen.archive.page import extract_main_text
+from ecitizen.archive.probe import Prober, RawResponse
 from sqlmodel import select
 
-from archive.page import extract_main_text
-from archive.probe import Prober, RawResponse
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import FetchError

@@ -30,14 +30,14 @@ sys.path.insert(0, str(ROOT))
 
 import feedparser  # noqa: E402
 import yaml  # noqa: E402
+from ecitizen.feeds.parse import parse_feed  # noqa: E402
+from ecitizen.feeds.poll import poll  # noqa: E402
 
 from ecitizen.app import App  # noqa: E402
 from ecitizen.config import parse_config  # noqa: E402
 from ecitizen.db import dispose_engines, session_scope  # noqa: E402
 from ecitizen.pipeline import prepare_entries  # noqa: E402
 from ecitizen.storage import Source  # noqa: E402
-from feeds.parse import parse_feed  # noqa: E402
-from feeds.poll import poll  # noqa: E402
 from tests.support.httpserver import LocalServer, Reply, Request  # noqa: E402
 
 BASE = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -122,7 +122,7 @@ def main() -> None:
     ap.add_argument("--entries", type=int, default=50)
     ap.add_argument("--hosts", type=int, default=8)
     ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--processes", type=int, default=0, help="feeds.parse_processes (0: automatic)")
+    ap.add_argument("--processes", type=int, default=0, help="ecitizen.feeds.parse_processes (0: automatic)")
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ecitizen-bench-feeds-"))

@@ -115,7 +115,7 @@ def _cpu() -> float:
 
 
 def run_ours(urls: list[str], tmp: Path) -> tuple[float, float, float, float, dict[str, int]]:
-    from archive.checker import check_links
+    from ecitizen.archive.checker import check_links
 
     app = make_app(tmp, global_concurrency=PER_HOST * len(HOSTS))
     load_links(app, urls)
@@ -131,7 +131,8 @@ def run_ours(urls: list[str], tmp: Path) -> tuple[float, float, float, float, di
 
 def run_network_only(urls: list[str]) -> float:
     """The HTTP layer alone (Prober.fetch: gates, requests, capped bodies; no analysis, no database)."""
-    from archive.probe import Prober
+    from ecitizen.archive.probe import Prober
+
     from ecitizen.config import HttpConfig, LinksConfig
 
     links = LinksConfig(per_host_concurrency=PER_HOST, global_concurrency=PER_HOST * len(HOSTS),
@@ -148,7 +149,7 @@ def run_network_only(urls: list[str]) -> float:
 
 def memory_child(ports: list[int], n: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="links-mem-"))
-    from archive.checker import check_links
+    from ecitizen.archive.checker import check_links
 
     app = make_app(tmp, global_concurrency=PER_HOST * len(HOSTS))
     load_links(app, make_urls(ports, n))

@@ -43,9 +43,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
 
+    from ecitizen.digest.poster import make_posters
     from weasyprint import HTML
 
-    from digest.poster import make_posters
     from ecitizen.app import App
     from ecitizen.config import parse_config
     from ecitizen.db import session_scope
@@ -118,10 +118,10 @@ def main() -> None:
     doc.close()
 
     # our own steps without the PDF: selection, layout, Jinja2, QR codes, atomic writes
-    from digest.data import load_period_items
-    from digest.files import renderer_for, write_atomic
-    from digest.periods import month_period
-    from digest.poster import plan_for, render_poster_html
+    from ecitizen.digest.data import load_period_items
+    from ecitizen.digest.files import renderer_for, write_atomic
+    from ecitizen.digest.periods import month_period
+    from ecitizen.digest.poster import plan_for, render_poster_html
 
     steps: list[float] = []
     pdf_bytes = paths[1].read_bytes()

@@ -11,10 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
-
-from crawler.extract import (
+from ecitizen.crawler.extract import (
     CatalogRecord,
     KnownEntry,
     catalog_entries,
@@ -22,7 +19,10 @@ from crawler.extract import (
     page_change_entry,
     text_hash,
 )
-from crawler.jobs import SourceJob, SourceOutcome, SourceReport
+from ecitizen.crawler.jobs import SourceJob, SourceOutcome, SourceReport
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
 from ecitizen.config import Config
 from ecitizen.db import session_scope
 from ecitizen.errors import SourceError

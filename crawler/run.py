@@ -1,4 +1,4 @@
-"""The crawl process: ``python -m crawler.run --job JOB.json --result RESULT.jsonl``.
+"""The crawl process: ``python -m ecitizen.crawler.run --job JOB.json --result RESULT.jsonl``.
 
 Runs Scrapy's reactor once and exits (a Twisted reactor cannot be restarted inside a long-lived
 service, so :func:`crawler.runner.crawl` starts this as a child process). The job file holds the
@@ -19,9 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ecitizen.crawler.jobs import SettingsError, SourceJob, SourceOutcome, SourceReport
 from sqlmodel import select
 
-from crawler.jobs import SettingsError, SourceJob, SourceOutcome, SourceReport
 from ecitizen.app import App
 from ecitizen.config import Config, parse_config
 from ecitizen.db import session_scope
@@ -64,11 +64,10 @@ def load_jobs(app: App, names: list[str] | None,
 
 def run(config: Config, names: list[str] | None, now: datetime, result_path: Path,
         extra_settings: dict[str, Any] | None = None, log_level: str = "INFO") -> int:
+    from ecitizen.crawler.recorder import record_outcome
+    from ecitizen.crawler.settings import scrapy_settings
+    from ecitizen.crawler.spider import SourcesSpider
     from scrapy.crawler import CrawlerProcess
-
-    from crawler.recorder import record_outcome
-    from crawler.settings import scrapy_settings
-    from crawler.spider import SourcesSpider
 
     app = App(config=config, now=lambda: now, auto_migrate=False)  # the runner migrated
     jobs, invalid, unknown = load_jobs(app, names)
@@ -107,7 +106,7 @@ def run(config: Config, names: list[str] | None, now: datetime, result_path: Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m crawler.run")
+    ap = argparse.ArgumentParser(prog="python -m ecitizen.crawler.run")
     ap.add_argument("--job", required=True, help="job JSON written by crawler.runner")
     ap.add_argument("--result", required=True, help="JSON-lines file: one report per finished source")
     args = ap.parse_args(argv)

@@ -1,7 +1,7 @@
 """Start a crawl in its own process and read its report: :func:`crawl` is the entry point for the
 CLI (``ecitizen crawl``) and the scheduler.
 
-The child (``python -m crawler.run``) gets the validated config, the source names and the run's
+The child (``python -P -m ecitizen.crawler.run``) gets the validated config, the source names and the run's
 clock in a job file, and appends one JSON line per finished source to a result file. A source the
 child did not finish (killed, crashed, timed out) is recorded here as a failure on its health
 record (``crawl_failed``); what the child finished stays stored — each source is one transaction.
@@ -19,15 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ecitizen.crawler.jobs import CrawlProcessError, CrawlReport, SourceReport
 from sqlmodel import select
 
-from crawler.jobs import CrawlProcessError, CrawlReport, SourceReport
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.source_settings import CRAWLER_KINDS
 from ecitizen.storage import Source
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _expected_names(app: App, names: Sequence[str] | None) -> list[str]:
@@ -60,13 +58,16 @@ def crawl(app: App, names: Sequence[str] | None = None, *, timeout: float | None
             "now": now.isoformat(), "scrapy_settings": scrapy_settings or {}, "log_level": log_level,
         }, ensure_ascii=False), encoding="utf-8")
         result_path.touch()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+        env = dict(os.environ)
         env.pop("SCRAPY_SETTINGS_MODULE", None)
         error = None
         with open(log_path, "ab") as log_file:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "crawler.run", "--job", str(job_path), "--result", str(result_path)],
-                stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT),
+                # -P: the working directory is not put on sys.path, so a folder named like a part
+                # (a checkout's ecitizen/) cannot shadow the installed package
+                [sys.executable, "-P", "-m", "ecitizen.crawler.run",
+                 "--job", str(job_path), "--result", str(result_path)],
+                stdout=log_file, stderr=subprocess.STDOUT, env=env,
                 # its own session: a Ctrl-C meant for `ecitizen run` lets the crawl finish its unit
                 start_new_session=True,
             )
@@ -112,7 +113,8 @@ def _read_reports(path: Path) -> list[SourceReport]:
 
 
 def _record_unfinished(app: App, names: list[str], why: str, now: datetime) -> list[SourceReport]:
-    from crawler.recorder import next_due
+    from ecitizen.crawler.recorder import next_due
+
     from ecitizen.store import record_failure
 
     exc = CrawlProcessError(f"обход не завершён: {why}")

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from crawler.jobs import SourceJob
+from ecitizen.crawler.jobs import SourceJob
+
 from ecitizen.config import Config
 
 
@@ -59,9 +60,9 @@ def scrapy_settings(config: Config, jobs: Sequence[SourceJob], *, log_level: str
         "HTTPCACHE_ENABLED": False,
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",  # the spider keeps its own visited set
         "DOWNLOADER_MIDDLEWARES": {
-            "crawler.middlewares.PrivateTargetMiddleware": 50,
-            "crawler.middlewares.RetryBackoffMiddleware": 60,
-            "crawler.middlewares.CharsetMiddleware": 950,
+            "ecitizen.crawler.middlewares.PrivateTargetMiddleware": 50,
+            "ecitizen.crawler.middlewares.RetryBackoffMiddleware": 60,
+            "ecitizen.crawler.middlewares.CharsetMiddleware": 950,
         },
         "ITEM_PIPELINES": {},
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",

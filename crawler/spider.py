@@ -17,11 +17,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
-from scrapy.http import Response, TextResponse
-from twisted.python.failure import Failure
-
-from crawler import extract as ex
-from crawler.jobs import (
+from ecitizen.crawler import extract as ex
+from ecitizen.crawler.jobs import (
     CatalogRow,
     CrawlProcessError,
     RobotsDisallowedError,
@@ -29,7 +26,10 @@ from crawler.jobs import (
     SourceOutcome,
     UnsafeTargetError,
 )
-from crawler.middlewares import UNSAFE_MARK
+from ecitizen.crawler.middlewares import UNSAFE_MARK
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
 from ecitizen.errors import (
     ConnectError,
     DNSError,

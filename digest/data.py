@@ -9,11 +9,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
-
-from digest.periods import Period
-from digest.select import (
+from ecitizen.digest.periods import Period
+from ecitizen.digest.select import (
     ItemView,
     LinkChange,
     LinkNeed,
@@ -23,6 +20,9 @@ from digest.select import (
     TopicInfo,
     UnreviewedLink,
 )
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
 from ecitizen.config import Config
 from ecitizen.storage import Item, Link, LinkEvent, Source
 
@@ -222,7 +222,7 @@ def link_report_from_tables(session: Session, *, since: datetime | None) -> Link
 def load_link_report(session: Session, *, now: datetime, since: datetime | None = None) -> LinkReportData:
     """The archive's link report; read from the tables directly if ``archive`` is not built."""
     try:
-        from archive.report import link_report  # type: ignore[import-not-found,unused-ignore]
+        from ecitizen.archive.report import link_report  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return link_report_from_tables(session, since=since)
     report: Any = link_report(session, now=now)

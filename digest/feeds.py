@@ -17,7 +17,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from digest.select import ItemView, clean_print, select_feed, short_explanation
+from ecitizen.digest.select import ItemView, clean_print, select_feed, short_explanation
+
 from ecitizen.config import Config
 from ecitizen.html import sanitize_html
 from ecitizen.storage import Item
@@ -55,7 +56,7 @@ def _base(config: Config) -> str:
 
 def as_views(items: Iterable[Any]) -> list[ItemView]:
     """Accept :class:`ItemView`, ``(Item, source_name)`` rows or bare ``Item`` rows."""
-    from digest.data import item_view
+    from ecitizen.digest.data import item_view
 
     out: list[ItemView] = []
     for it in items:
@@ -199,7 +200,7 @@ def build_feeds(items: Iterable[Any], *, config: Config, now: datetime, limit: i
 
 def render_widget_html(items: Iterable[Any], *, config: Config, now: datetime, limit: int = WIDGET_LIMIT) -> str:
     """An iframe-able list of the newest approved items (Jinja2, autoescaped)."""
-    from digest.files import renderer_for
+    from ecitizen.digest.files import renderer_for
 
     chosen = select_feed(as_views(items), limit=limit)
     return renderer_for(config).render(
@@ -215,7 +216,8 @@ def widget_js() -> bytes:
 
 def load_public_items(session: Any, *, limit: int = 500) -> list[ItemView]:
     """Approved items, newest first, for the feed (the adapter for ``publish`` and the web)."""
-    from digest.data import item_view
+    from ecitizen.digest.data import item_view
+
     from ecitizen.queries import ItemFilter, list_items
 
     return [item_view(i, n) for i, n in list_items(session, ItemFilter(status="approved", limit=limit))]

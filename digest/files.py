@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from digest.render import Renderer
+from ecitizen.digest.render import Renderer
+
 from ecitizen.config import Config
 
 _renderers: dict[tuple[str, ...], Renderer] = {}

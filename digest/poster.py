@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import segno
+from ecitizen.digest.data import load_period_items, topics_of
+from ecitizen.digest.files import out_dir_for, renderer_for
+from ecitizen.digest.periods import Period, month_period
+from ecitizen.digest.render import Renderer
+from ecitizen.digest.select import ItemView, PosterLayout, PosterPlan, select_poster
 
-from digest.data import load_period_items, topics_of
-from digest.files import out_dir_for, renderer_for
-from digest.periods import Period, month_period
-from digest.render import Renderer
-from digest.select import ItemView, PosterLayout, PosterPlan, select_poster
 from ecitizen.app import App
 from ecitizen.config import Config, Library
 from ecitizen.db import session_scope

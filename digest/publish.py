@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from digest.feeds import FEED_FILES, build_feeds, load_public_items, render_widget_html, widget_js
-from digest.files import out_dir_for, renderer_for
+from ecitizen.digest.feeds import FEED_FILES, build_feeds, load_public_items, render_widget_html, widget_js
+from ecitizen.digest.files import out_dir_for, renderer_for
+
 from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.db import session_scope
@@ -33,7 +34,7 @@ def render_links_html(session: Any, config: Config, *, now: datetime) -> str:
 
     links = list(session.exec(select(Link).order_by(col(Link.category), col(Link.title), col(Link.url))))
     try:
-        from archive.catalogue import render_catalogue_html  # type: ignore[import-not-found,unused-ignore]
+        from ecitizen.archive.catalogue import render_catalogue_html  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return _builtin_catalogue(links, config, now=now)
     return str(render_catalogue_html(links, title=CATALOGUE_TITLE, generated_at=now))
@@ -87,7 +88,7 @@ def publish(app: App, *, out_dir: Path) -> list[Path]:
         for old in (out / "posters").glob("poster-*.pdf"):
             if old.name not in posters:
                 old.unlink()
-    from digest.select import select_feed
+    from ecitizen.digest.select import select_feed
 
     count = len(select_feed(items))
     paths.append(write_atomic(out / "index.html", renderer_for(config).render(

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from digest.periods import Period
+from ecitizen.digest.periods import Period
+
 from ecitizen.dates import MONTHS_NOMINATIVE
 
 PUBLIC_KINDS = frozenset({"news", "service", "catalog_event"})

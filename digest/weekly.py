@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from digest.data import (
+from ecitizen.digest.data import (
     STATUS_RU,
     load_cluster_sources,
     load_items,
@@ -15,10 +15,11 @@ from digest.data import (
     load_source_health,
     topics_of,
 )
-from digest.files import out_dir_for, renderer_for
-from digest.mail import build_message, send_message
-from digest.periods import Period, last_complete_week, week_period
-from digest.select import LinkReportData, WeeklyDigest, select_weekly
+from ecitizen.digest.files import out_dir_for, renderer_for
+from ecitizen.digest.mail import build_message, send_message
+from ecitizen.digest.periods import Period, last_complete_week, week_period
+from ecitizen.digest.select import LinkReportData, WeeklyDigest, select_weekly
+
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import ConfigError

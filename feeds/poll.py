@@ -21,6 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
+from ecitizen.feeds.discover import discover_feeds, looks_like_html
+from ecitizen.feeds.parse import ParsedFeed, parse_feed
+from ecitizen.feeds.schedule import next_due
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -33,9 +36,6 @@ from ecitizen.pipeline import EntryData, PrepareResult, Rules, prepare_entries
 from ecitizen.storage import Source
 from ecitizen.store import ClusterCache, StoreResult, record_failure, record_success, store_items
 from ecitizen.urls import host_of
-from feeds.discover import discover_feeds, looks_like_html
-from feeds.parse import ParsedFeed, parse_feed
-from feeds.schedule import next_due
 
 log = logging.getLogger("ecitizen.feeds")
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from ecitizen.archive.catalogue import LinkInput, add_link
+from ecitizen.archive.checker import CheckReport, LinkResult, check_links
 
-from archive.catalogue import LinkInput, add_link
-from archive.checker import CheckReport, LinkResult, check_links
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.storage import Link
@@ -46,7 +46,7 @@ def by_url(report: CheckReport) -> dict[str, LinkResult]:
 
 
 def get(app: App, url: str) -> Link:
-    from archive.catalogue import get_link
+    from ecitizen.archive.catalogue import get_link
 
     with session_scope(app.engine) as s:
         return get_link(s, url)

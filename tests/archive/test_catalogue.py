@@ -9,11 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from lxml import etree
-from sqlmodel import select
-
-from archive import status as st
-from archive.catalogue import (
+from ecitizen.archive import status as st
+from ecitizen.archive.catalogue import (
     LinkInput,
     add_link,
     apply_moves,
@@ -25,6 +22,9 @@ from archive.catalogue import (
     remove_link,
     render_catalogue_html,
 )
+from lxml import etree
+from sqlmodel import select
+
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import NotFoundError, UnsafeURLError

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 
 import pytest
+from ecitizen.archive import status as st
+from ecitizen.archive.checker import check_links
 from sqlmodel import select
 
-from archive import status as st
-from archive.checker import check_links
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.storage import LinkCheck, LinkEvent
@@ -314,7 +314,7 @@ def test_due_only_skips_recently_checked(links_app: Callable[..., App], server: 
 
 def test_link_removed_during_check_is_skipped(links_app: Callable[..., App], server: LocalServer) -> None:
     app = links_app()
-    from archive.catalogue import remove_link
+    from ecitizen.archive.catalogue import remove_link
 
     def remove_then_answer(req: Request) -> Reply:
         with session_scope(app.engine) as s:
@@ -330,7 +330,7 @@ def test_link_removed_during_check_is_skipped(links_app: Callable[..., App], ser
 
 def test_private_targets_refused_when_not_allowed(make_app: Callable[..., App], server: LocalServer) -> None:
     """A link stored while private targets were allowed is not fetched once they are not."""
-    from archive.catalogue import add_link
+    from ecitizen.archive.catalogue import add_link
 
     allowed = make_app()
     with session_scope(allowed.engine) as s:
@@ -346,7 +346,7 @@ def test_real_captured_pages_from_the_corpus(links_app: Callable[..., App], serv
     """Real government front pages: no false soft-404/blocked; counters change nothing; news do."""
     import re
 
-    from archive.page import extract_main_text
+    from ecitizen.archive.page import extract_main_text
 
     pages = corpus / "gov-pages"
     kremlin = (pages / "kremlin.ru-2018-03.html").read_text(encoding="utf-8")

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from ecitizen.archive import status as st
+from ecitizen.archive.checker import check_links
+from ecitizen.shell.cli import main
 
-from archive import status as st
-from archive.checker import check_links
 from ecitizen.app import App
-from ecitizen.cli import main
 from tests.archive.conftest import FAST_LINKS
 from tests.conftest import ROOT, base_config_data
 from tests.support.httpserver import LocalServer, Reply
@@ -108,7 +108,7 @@ def test_kill_during_check_then_rerun_leaves_database_consistent(
     (tmp_path / "urls.txt").write_text("\n".join(urls), encoding="utf-8")
     assert run(cfg, "links", "import", str(tmp_path / "urls.txt"))[0] == 0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", "from ecitizen.cli import run; run()", "links", "check",
+    proc = subprocess.Popen([sys.executable, "-c", "from ecitizen.shell.cli import run; run()", "links", "check",
                              "--config", cfg], cwd=tmp_path, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = tmp_path / "test.db"
@@ -151,7 +151,7 @@ def test_kill_during_check_then_rerun_leaves_database_consistent(
 
 
 def test_every_links_command_is_documented_in_the_readme() -> None:
-    from archive.cli import links_group
+    from ecitizen.shell.cli.archive import links_group
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("<!-- commands:archive -->", 1)[1].split("<!-- commands:", 1)[0]

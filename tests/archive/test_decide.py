@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from archive import status as st
-from archive.decide import (
+from ecitizen.archive import status as st
+from ecitizen.archive.decide import (
     CheckOutcome,
     HostBaseline,
     LinkState,
@@ -18,7 +17,7 @@ from archive.decide import (
     next_state,
     prefers_head,
 )
-from archive.textdiff import changed_share, normalise_text, readable_diff
+from ecitizen.archive.textdiff import changed_share, normalise_text, readable_diff
 
 U = "https://www.gosuslugi.ru/help/passport"
 NOT_FOUND_BASE = HostBaseline(200, None, "Ой! Такой страницы у нас нет. Вернитесь на главную. Меню Услуги Контакты")
@@ -192,7 +191,7 @@ def test_prefers_head(url: str, head: bool) -> None:
      ("Wed, 25 Nov 2026 06:01:00 GMT", 60.0), ("Wed, 25 Nov 2026 05:00:00 GMT", 0.0)],
 )
 def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
-    from archive.probe import parse_retry_after
+    from ecitizen.archive.probe import parse_retry_after
 
     assert parse_retry_after(value, now=T0.timestamp()) == seconds
 
@@ -209,6 +208,6 @@ def test_parse_retry_after(value: str | None, seconds: float | None) -> None:
     ],
 )
 def test_decode_body(body: bytes, charset: str | None, expected: str) -> None:
-    from archive.page import decode_body
+    from ecitizen.archive.page import decode_body
 
     assert decode_body(body, charset) == expected

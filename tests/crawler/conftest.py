@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from ecitizen.crawler.jobs import CrawlReport
+from ecitizen.crawler.runner import crawl
 from sqlmodel import select
 
-from crawler.jobs import CrawlReport
-from crawler.runner import crawl
 from ecitizen.app import App
 from ecitizen.config import SourceConfig
 from ecitizen.db import session_scope

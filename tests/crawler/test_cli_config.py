@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from ecitizen.crawler.settings import scrapy_settings, user_agent
+from ecitizen.shell.cli import main
 
-from crawler.settings import scrapy_settings, user_agent
-from ecitizen.cli import main
 from ecitizen.config import load_config, parse_config
 from ecitizen.errors import ConfigError
 from ecitizen.source_settings import CRAWLER_KINDS, parse_source_settings
@@ -114,13 +114,13 @@ def test_cli_crawl_bad_config_exits_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("base", "n", "expected"), [(2.0, 0, 0.0), (2.0, 1, 2.0), (2.0, 3, 8.0), (2.0, 10, 60.0),
                                                      (0.0, 2, 0.0)])
 def test_retry_backoff_delays(base: float, n: int, expected: float) -> None:
-    from crawler.middlewares import RetryBackoffMiddleware
+    from ecitizen.crawler.middlewares import RetryBackoffMiddleware
 
     assert RetryBackoffMiddleware(base, 60.0).backoff(n) == expected
 
 
 def test_old_crawl_logs_are_pruned(tmp_path: Path) -> None:
-    from crawler.runner import KEEP_LOGS, _prune_logs
+    from ecitizen.crawler.runner import KEEP_LOGS, _prune_logs
 
     for i in range(KEEP_LOGS + 5):
         (tmp_path / f"crawl-20261125T0600{i:04d}.log").write_text("x")

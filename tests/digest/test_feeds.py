@@ -8,9 +8,9 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from ecitizen.digest.feeds import build_feeds, entry_id, load_public_items, render_widget_html, widget_js
+from ecitizen.digest.validate import atom_errors, jsonfeed_errors
 
-from digest.feeds import build_feeds, entry_id, load_public_items, render_widget_html, widget_js
-from digest.validate import atom_errors, jsonfeed_errors
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.pipeline import EntryData
@@ -106,7 +106,7 @@ def test_dates_and_ids(app: App, feeds: dict[str, bytes]) -> None:
 
 
 def test_entry_ids_are_stable_and_distinct() -> None:
-    from digest.select import ItemView
+    from ecitizen.digest.select import ItemView
 
     def v(i: int, source: str, guid: str) -> ItemView:
         return ItemView(i, source, "news", "https://e.org", guid, "t", "", "", None, NOW)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from ecitizen.digest.media import make_media_note
 
-from digest.media import make_media_note
 from ecitizen.app import App
 from ecitizen.errors import ConfigError
 from ecitizen.pipeline import EntryData

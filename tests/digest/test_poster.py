@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from ecitizen.digest.poster import make_posters
+from ecitizen.digest.select import fit_text
 
-from digest.poster import make_posters
-from digest.select import fit_text
 from ecitizen.app import App
 from ecitizen.errors import ConfigError, NotFoundError
 from ecitizen.pipeline import EntryData

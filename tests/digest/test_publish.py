@@ -9,12 +9,12 @@ import feedparser
 import pytest
 import yaml
 from click.testing import CliRunner
+from ecitizen.digest.poster import make_posters
+from ecitizen.digest.publish import publish
+from ecitizen.digest.validate import atom_errors, jsonfeed_errors
+from ecitizen.shell.cli import main
 
-from digest.poster import make_posters
-from digest.publish import publish
-from digest.validate import atom_errors, jsonfeed_errors
 from ecitizen.app import App
-from ecitizen.cli import main
 from ecitizen.db import session_scope
 from ecitizen.pipeline import EntryData
 from ecitizen.storage import Link

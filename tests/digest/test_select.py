@@ -6,9 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from digest.periods import last_complete_week, month_period, previous_month, week_period, year_period
-from digest.select import (
+from ecitizen.digest.periods import last_complete_week, month_period, previous_month, week_period, year_period
+from ecitizen.digest.select import (
     ItemView,
     LinkReportData,
     PendingReview,
@@ -226,6 +225,6 @@ def test_write_atomic_keeps_the_old_file_when_interrupted(tmp_path, monkeypatch)
     ],
 )
 def test_print_text_drops_pictographs_the_fonts_cannot_show(raw: str, expected: str) -> None:
-    from digest.select import clean_print
+    from ecitizen.digest.select import clean_print
 
     assert clean_print(raw) == expected

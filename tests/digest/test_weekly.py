@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ecitizen.digest.weekly import make_weekly
+from ecitizen.shell.cli import main
 
-from digest.weekly import make_weekly
 from ecitizen.app import App
-from ecitizen.cli import main
 from ecitizen.db import session_scope
 from ecitizen.errors import ConfigError, DeliveryError
 from ecitizen.pipeline import EntryData
@@ -188,7 +188,7 @@ def test_link_report_falls_back_to_the_link_tables(app: App, tmp_path: Path, mon
     import sys
 
     _fill(app)
-    monkeypatch.setitem(sys.modules, "archive.report", None)  # as if the archive were not installed
+    monkeypatch.setitem(sys.modules, "ecitizen.archive.report", None)  # as if the archive were not installed
     html = make_weekly(app, week=W47, out_dir=tmp_path).html_path.read_text(encoding="utf-8")
     assert "Запись в МФЦ" in html and "new.example.org/page" in html and "страница переехала" in html
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from ecitizen.shell.cli import main
 
-from ecitizen.cli import main
 from ecitizen.db import dispose_engines
 from tests.conftest import base_config_data
 from tests.feeds.helpers import news, rss

@@ -24,7 +24,7 @@ N_ENTRIES = 20
 
 
 def _cli(cfg: Path, *args: str) -> list[str]:
-    return [sys.executable, "-c", "from ecitizen.cli import run; run()", *args, "--config", str(cfg)]
+    return [sys.executable, "-c", "from ecitizen.shell.cli import run; run()", *args, "--config", str(cfg)]
 
 
 def _counts(db: Path) -> tuple[int, int, int]:

@@ -1,4 +1,4 @@
-"""feeds.poll end to end: real local servers, a real SQLite file, one transaction per source."""
+"""ecitizen.feeds.poll end to end: real local servers, a real SQLite file, one transaction per source."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import gzip
 from datetime import timedelta
 
 import pytest
+from ecitizen.feeds.poll import poll
 from sqlalchemy import func, text
 from sqlmodel import select
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.storage import Item, Source
-from feeds.poll import poll
 from tests.feeds.helpers import add_source, get_source, news, rss
 from tests.support.httpserver import LocalServer, Reply, drip, endless
 

@@ -1,12 +1,11 @@
-"""feeds.schedule.next_due: a table of (headers, failures) → delay."""
+"""ecitizen.feeds.schedule.next_due: a table of (headers, failures) → delay."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from feeds.schedule import freshness, next_due, retry_after
+from ecitizen.feeds.schedule import freshness, next_due, retry_after
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -8,13 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from ecitizen.shell.auth import add_user
+from ecitizen.shell.web import create_app
 from flask import Flask
 from flask.testing import FlaskClient
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
-from ecitizen.service.auth import add_user
-from ecitizen.service.web import create_app
 from ecitizen.storage import Item, Source
 
 PASSWORD = "correct-horse-1"
@@ -35,7 +35,7 @@ def login(client: FlaskClient, name: str, password: str = PASSWORD, **environ: A
 @pytest.fixture(autouse=True)
 def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real hashing, lower cost: scrypt's 0.25 s per hash would make these tests slow."""
-    from ecitizen.service import auth
+    from ecitizen.shell import auth
 
     monkeypatch.setattr(auth, "PASSWORD_METHOD", "pbkdf2:sha256:2000")
     monkeypatch.setattr(auth, "_DUMMY_HASH", auth.generate_password_hash("x", method="pbkdf2:sha256:2000"))

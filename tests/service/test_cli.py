@@ -15,9 +15,9 @@ from typing import Any
 import requests
 import yaml
 from click.testing import CliRunner
+from ecitizen.shell.cli import main
 from sqlmodel import select
 
-from ecitizen.cli import main
 from ecitizen.db import dispose_engines, session_scope
 from tests.conftest import ROOT, base_config_data
 
@@ -79,7 +79,7 @@ def test_run_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     off = {k: "off" for k in ("feeds_poll", "crawl", "links_check", "weekly_digest", "monthly_outputs")}
     cfg = write_config(tmp_path, web={"host": "127.0.0.1", "port": port}, schedule={**off, "publish": "* * * * *"})
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", "from ecitizen.cli import run; run()", "--config", str(cfg), "run"], cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-c", "from ecitizen.shell.cli import run; run()", "--config", str(cfg), "run"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         deadline = time.monotonic() + 30
@@ -101,8 +101,9 @@ def test_run_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, out
     assert "stopped" in out
     # the persistent job store holds the schedule for the next start
+    from ecitizen.shell.scheduler import next_runs_from_store
+
     from ecitizen.app import App
-    from ecitizen.service.scheduler import next_runs_from_store
 
     app = App(str(cfg))
     assert set(next_runs_from_store(app)) == {"publish"}
@@ -126,7 +127,7 @@ def _commands(group: Any, prefix: str = "") -> list[str]:
 
 
 def test_every_service_command_is_documented_in_the_readme() -> None:
-    from ecitizen.service.cli import commands
+    from ecitizen.shell.cli.service import commands
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     names: list[str] = []

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ecitizen.shell.demo_portal import DemoPortal
 from sqlmodel import select
 
 from ecitizen.db import dispose_engines
-from ecitizen.service.demo_portal import DemoPortal
 
 
 def test_demo_portal_serves_both_encodings_and_broken_targets() -> None:
@@ -32,7 +32,7 @@ def test_demo_portal_serves_both_encodings_and_broken_targets() -> None:
 
 @pytest.mark.slow
 def test_demo_cycle_runs_to_completion_offline(tmp_path: Path) -> None:
-    from ecitizen.cli import main
+    from ecitizen.shell.cli import main
 
     demo_dir = tmp_path / "demo"
     result = CliRunner().invoke(main, ["demo", "--cycle-only", "--json", "--dir", str(demo_dir), "--port", "8099"],
@@ -55,8 +55,9 @@ def test_demo_cycle_runs_to_completion_offline(tmp_path: Path) -> None:
     dispose_engines()
 
     # the demo database is a normal one: job runs recorded, links checked, the demo user can log in
+    from ecitizen.shell.auth import authenticate
+
     from ecitizen.app import App
-    from ecitizen.service.auth import authenticate
     from ecitizen.storage import JobRun, Link
 
     app = App(str(demo_dir / "config.yaml"))

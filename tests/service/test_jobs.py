@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
-
-from ecitizen.app import App
-from ecitizen.db import session_scope
-from ecitizen.service.jobs import (
+from ecitizen.shell.jobs import (
     JobUnavailableError,
     recover_interrupted,
     release,
     run_job,
     try_acquire,
 )
+from sqlmodel import select
+
+from ecitizen.app import App
+from ecitizen.db import session_scope
 from ecitizen.storage import JobLock, JobRun
 from tests.conftest import FixedClock
 
@@ -64,7 +64,7 @@ def test_successful_run_is_recorded_with_counts(app: App, clock: FixedClock) -> 
     ("exc", "outcome", "error_part"),
     [
         (RuntimeError("база недоступна"), "error", "база недоступна"),
-        (JobUnavailableError("модуль digest.poster не установлен"), "skipped", "digest.poster"),
+        (JobUnavailableError("модуль digest.poster не установлен"), "skipped", "ecitizen.digest.poster"),
     ],
 )
 def test_failing_body_is_recorded_never_raised(app: App, clock: FixedClock, exc: Exception, outcome: str,
@@ -167,7 +167,7 @@ CHILD = r"""
 import sys, threading, time
 from datetime import UTC, datetime
 from ecitizen.app import App
-from ecitizen.service.jobs import run_job
+from ecitizen.shell.jobs import run_job
 app = App(sys.argv[1])
 marker, go = sys.argv[2], sys.argv[3]
 app.engine

@@ -7,12 +7,12 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+from ecitizen.shell.web.public import PublicCache, is_not_modified
 from flask import Flask
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.queries import set_status
-from ecitizen.service.web.public import PublicCache, is_not_modified
 from ecitizen.storage import Link
 
 PUBLIC = ["/feed.atom", "/feed.rss", "/feed.json", "/widget", "/widget.js", "/links"]
@@ -86,7 +86,7 @@ def test_public_catalogue_is_the_published_one_and_marks_dead_links(web: Flask, 
     # a dead link is either left out or visibly marked as unavailable (the archive package decides)
     dead = page.split("Старый сайт", 1)[1][:300] if "Старый сайт" in page else None
     assert dead is None or "недоступна" in dead
-    from digest.publish import render_links_html
+    from ecitizen.digest.publish import render_links_html
 
     with session_scope(app.engine) as s:
         assert render_links_html(s, app.config, now=app.now()) == page  # same page as the published file
@@ -109,7 +109,7 @@ def test_escaping_in_public_outputs(web: Flask, add_items: Any, app: App) -> Non
 def test_cache_renders_once_per_content_version(app: App, add_items: Any) -> None:
     ticks = [0.0]
     cache = PublicCache(app, recheck_seconds=1.0, monotonic=lambda: ticks[0])
-    flask_app = __import__("ecitizen.service.web", fromlist=["create_app"]).create_app(app, testing=True)
+    flask_app = __import__("ecitizen.shell.web", fromlist=["create_app"]).create_app(app, testing=True)
     with flask_app.test_request_context():
         a = cache.get("json")
         for _ in range(50):
@@ -139,7 +139,7 @@ def test_cache_renders_once_per_content_version(app: App, add_items: Any) -> Non
 def test_is_not_modified(inm: str | None, ims: str | None, expected: bool) -> None:
     from datetime import UTC, datetime
 
-    from ecitizen.service.web.public import Rendered
+    from ecitizen.shell.web.public import Rendered
 
     r = Rendered(b"", "text/plain", '"abc"', datetime(2026, 11, 25, 6, 0, tzinfo=UTC))
     assert is_not_modified(r, inm, ims) is expected
@@ -148,7 +148,7 @@ def test_is_not_modified(inm: str | None, ims: str | None, expected: bool) -> No
 def test_a_link_check_does_not_invalidate_the_feeds(app: App, add_items: Any) -> None:
     from datetime import timedelta
 
-    from ecitizen.service.web import create_app
+    from ecitizen.shell.web import create_app
 
     add_items(1, status="approved")
     ticks = [0.0]

@@ -11,13 +11,13 @@ import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from ecitizen.shell import tasks
+from ecitizen.shell.scheduler import JOBSTORE_TABLE, Service, job_specs
 from sqlmodel import select
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import ConfigError
-from ecitizen.service import tasks
-from ecitizen.service.scheduler import JOBSTORE_TABLE, Service, job_specs
 from ecitizen.storage import JobRun
 
 ALL_JOBS = list(tasks.JOBS)
@@ -75,7 +75,7 @@ def persist_missed_job(app: App, job: str, cron: str, missed_since: datetime) ->
     store = SQLAlchemyJobStore(engine=app.engine, tablename=JOBSTORE_TABLE)
     store.start(sched, "default")
     store.add_job(Job(
-        sched, id=job, func="ecitizen.service.scheduler:fire", args=[job], kwargs={}, name=job,
+        sched, id=job, func="ecitizen.shell.scheduler:fire", args=[job], kwargs={}, name=job,
         trigger=CronTrigger.from_crontab(cron, timezone=app.config.tz), executor="default",
         misfire_grace_time=None, coalesce=True, max_instances=1, next_run_time=missed_since,
     ))
@@ -181,10 +181,10 @@ def test_missing_domain_package_makes_the_job_skipped(app: App, monkeypatch: pyt
     real = importlib.import_module
 
     def fake_import(name: str, *args: Any) -> Any:
-        if name == "digest.publish":
-            raise ModuleNotFoundError("No module named 'digest.publish'", name="digest.publish")
+        if name == "ecitizen.digest.publish":
+            raise ModuleNotFoundError("No module named 'ecitizen.digest.publish'", name="ecitizen.digest.publish")
         return real(name, *args)
 
     monkeypatch.setattr(importlib, "import_module", fake_import)
     result = Service(app).run_now("publish")
-    assert result.outcome == "skipped" and "digest.publish" in (result.error or "")
+    assert result.outcome == "skipped" and "ecitizen.digest.publish" in (result.error or "")

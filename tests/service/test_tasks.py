@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from ecitizen.service.tasks import current_month, job_title, previous_month, report_counts
+from ecitizen.shell.tasks import current_month, job_title, previous_month, report_counts
 
 
 class _Report:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from ecitizen.shell.auth import MAX_FAILURES, add_user, get_user
+from ecitizen.shell.web import ADMIN_CSP, secret_key_for
 from flask import Flask
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import AuthError
-from ecitizen.service.auth import MAX_FAILURES, add_user, get_user
-from ecitizen.service.web import ADMIN_CSP, secret_key_for
 from tests.conftest import FixedClock
 from tests.service.conftest import PASSWORD, csrf_of, login
 
@@ -65,7 +65,7 @@ def test_session_cookie_flags(make_app: object) -> None:
     app = make_app(web={"secure_cookies": True})  # type: ignore[operator]
     with session_scope(app.engine) as s:
         add_user(s, "m", PASSWORD, role="manager")
-    from ecitizen.service.web import create_app
+    from ecitizen.shell.web import create_app
 
     c = create_app(app, testing=True).test_client()
     r = login(c, "m")
@@ -174,7 +174,7 @@ def test_password_change_ends_other_sessions(web: Flask, users: App) -> None:
 
 
 def test_lockout_expiry_uses_the_injected_clock(users: App, clock: FixedClock) -> None:
-    from ecitizen.service.auth import LoginRefusedError, authenticate
+    from ecitizen.shell.auth import LoginRefusedError, authenticate
 
     for _ in range(MAX_FAILURES):
         with pytest.raises(LoginRefusedError):

@@ -103,8 +103,9 @@ def test_add_source_discovers_the_feed(manager: FlaskClient, server: LocalServer
 
 
 def test_add_source_refuses_private_targets_when_not_allowed(make_app: Any) -> None:
-    from ecitizen.service.auth import add_user
-    from ecitizen.service.web import create_app
+    from ecitizen.shell.auth import add_user
+    from ecitizen.shell.web import create_app
+
     from tests.service.conftest import login
 
     app = make_app(http={"allow_private_targets": False})
@@ -280,7 +281,7 @@ def test_save_a_copy_of_an_unreachable_page_is_a_clear_message(manager: FlaskCli
     ],
 )
 def test_decode_html(data: bytes, expected: str) -> None:
-    from ecitizen.service.web.admin import decode_html
+    from ecitizen.shell.web.admin import decode_html
 
     assert expected in decode_html(data)
 

@@ -9,7 +9,6 @@ their own commands (``feeds/cli.py``, ``archive/cli.py``, ``crawler/cli.py``, ``
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import sys
@@ -23,16 +22,6 @@ from ecitizen.app import App
 from ecitizen.errors import ConfigError, EcitizenError, NotFoundError, UnsafeURLError
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: (module, attribute) of command groups/commands contributed by the domain packages
-DOMAIN_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("feeds.cli", "commands"),
-    ("archive.cli", "commands"),
-    ("crawler.cli", "commands"),
-    ("digest.cli", "commands"),
-    ("ecitizen.service.cli", "commands"),
-)
-
 
 def emit_json(data: Any) -> None:
     """Print one JSON document on stdout (logs go to stderr)."""
@@ -381,26 +370,4 @@ def items_reject(ids: tuple[int, ...], reviewer: str) -> None:
     _review(ids, "rejected", reviewer)
 
 
-def _register_domain_commands() -> None:
-    for module_name, attr in DOMAIN_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # that part is not built yet
-            raise
-        for cmd in getattr(module, attr, ()):
-            if isinstance(cmd, click.Command):
-                main.add_command(cmd)
-            else:  # a callable that registers onto existing groups
-                cmd(main)
-
-
-_register_domain_commands()
-
-
-def run() -> None:  # console-script entry point
-    main(prog_name="ecitizen")
-
-
-__all__ = ["App", "command", "config_option", "emit_json", "get_app", "json_option", "main"]
+__all__ = ["App", "command", "config_option", "emit_json", "get_app", "iso", "json_option", "main"]

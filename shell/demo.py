@@ -22,11 +22,11 @@ from typing import Any
 
 import click
 import yaml
+from ecitizen.shell.demo_portal import DemoPortal
 
 from ecitizen.app import App
 from ecitizen.config import parse_config
 from ecitizen.db import dispose_engines, session_scope
-from ecitizen.service.demo_portal import DemoPortal
 
 DEMO_USER = "demo"
 
@@ -66,7 +66,7 @@ class DemoResult:
 
 def demo_config(base: str, directory: Path, *, web_port: int) -> dict[str, Any]:
     """The demo config: the repository's topics/rules/libraries, sources and limits for the portal."""
-    common = yaml.safe_load((resources.files("ecitizen.service") / "demo_site" / "demo-base.yaml")
+    common = yaml.safe_load((resources.files("ecitizen.shell") / "demo_site" / "demo-base.yaml")
                             .read_text(encoding="utf-8"))
     topic_ids = {t["id"] for t in common["topics"]}
 
@@ -150,7 +150,7 @@ def _approve_for_demo(app: App) -> dict[str, Any]:
 
 
 def _add_links(app: App, base: str) -> dict[str, Any]:
-    from archive.catalogue import LinkInput, add_link
+    from ecitizen.archive.catalogue import LinkInput, add_link
 
     added = 0
     with session_scope(app.engine) as session:
@@ -163,9 +163,9 @@ def _add_links(app: App, base: str) -> dict[str, Any]:
 
 def _snapshots(app: App) -> dict[str, Any]:
     """Saved copies of the working links (the archive's ``take_snapshot``)."""
+    from ecitizen.archive.snapshot import take_snapshot
     from sqlmodel import select
 
-    from archive.snapshot import take_snapshot
     from ecitizen.storage import Link
 
     with session_scope(app.engine) as session:
@@ -179,8 +179,9 @@ def _snapshots(app: App) -> dict[str, Any]:
 
 def run_cycle(app: App, base: str, *, echo: Callable[[str], None]) -> list[StepResult]:
     """Seed, poll, crawl, check links, approve, digest, posters + media note, publish. Never raises."""
-    from ecitizen.service import tasks
-    from ecitizen.service.scheduler import Service
+    from ecitizen.shell import tasks
+    from ecitizen.shell.scheduler import Service
+
     from ecitizen.store import seed_sources
 
     service = Service(app)
@@ -226,7 +227,7 @@ def _echo_step(step: StepResult, echo: Callable[[str], None]) -> None:
 
 
 def create_demo_user(app: App) -> str:
-    from ecitizen.service.auth import add_user
+    from ecitizen.shell.auth import add_user
 
     password = secrets.token_urlsafe(9)
     with session_scope(app.engine) as session:
@@ -284,7 +285,7 @@ def run_demo(*, demo_dir: str | Path = "data/demo", port: int = 8080, serve: boo
         if as_json:
             click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
         if serve:
-            from ecitizen.service.server import run_service
+            from ecitizen.shell.server import run_service
 
             echo("Веб-интерфейс запущен; остановка — Ctrl-C.")
             run_service(app, host="127.0.0.1", port=port, web=True, scheduler=False, stop_event=stop_event)

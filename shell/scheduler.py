@@ -2,11 +2,11 @@
 
 Owns: turning the ``schedule`` config into cron triggers (:func:`job_specs`, pure), keeping the
 persisted jobs in step with the config without losing a run missed while the machine was off
-(coalesced into one run at start-up), firing jobs through :func:`ecitizen.service.jobs.run_job`
+(coalesced into one run at start-up), firing jobs through :func:`ecitizen.shell.jobs.run_job`
 (the database lock, the run record) and the graceful shutdown (the running unit finishes; nothing
 new starts).
 
-APScheduler stores ``ecitizen.service.scheduler:fire`` with the job name as its argument, so the
+APScheduler stores ``ecitizen.shell.scheduler:fire`` with the job name as its argument, so the
 persisted rows never pickle application objects.
 """
 
@@ -23,14 +23,14 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from ecitizen.shell import tasks
+from ecitizen.shell.jobs import DEFAULT_TTL, RunResult, make_holder, recover_interrupted, run_job
 
 from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.errors import ConfigError
-from ecitizen.service import tasks
-from ecitizen.service.jobs import DEFAULT_TTL, RunResult, make_holder, recover_interrupted, run_job
 
-log = logging.getLogger("ecitizen.service.scheduler")
+log = logging.getLogger("ecitizen.shell.scheduler")
 
 JOBSTORE_TABLE = "apscheduler_jobs"
 #: a claim on a job's lock lasts this long (a killed process's claim expires after it)
@@ -178,7 +178,7 @@ class Service:
                 _active = None
 
 
-_FIRE_REF = "ecitizen.service.scheduler:fire"
+_FIRE_REF = "ecitizen.shell.scheduler:fire"
 
 
 def next_runs_from_store(app: App) -> dict[str, datetime | None]:

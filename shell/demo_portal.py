@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
-SITE = resources.files("ecitizen.service") / "demo_site"
+SITE = resources.files("ecitizen.shell") / "demo_site"
 #: the crawler's own sample pages (sitemaps, catalogue, Telegram preview, watched page) are served
 #: as they are, so the demo and the crawler tests read the same files
 SAMPLES = resources.files("crawler") / "samples"

@@ -1,7 +1,7 @@
 """Commands of the running service: ``ecitizen run``, ``ecitizen demo``, ``ecitizen users``.
 
-A thin loop over :mod:`ecitizen.service.server`, :mod:`ecitizen.service.demo` and
-:mod:`ecitizen.service.auth`.
+A thin loop over :mod:`ecitizen.shell.server`, :mod:`ecitizen.shell.demo` and
+:mod:`ecitizen.shell.auth`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
-
-from ecitizen.cli import command, config_option, emit_json, get_app, iso, json_option
+from ecitizen.shell.cli.base import command, config_option, emit_json, get_app, iso, json_option
 
 
 @click.command("run")
@@ -21,7 +20,7 @@ from ecitizen.cli import command, config_option, emit_json, get_app, iso, json_o
 @click.option("--no-scheduler", is_flag=True, help="Only the web interface, no scheduled jobs.")
 def run_cmd(host: str | None, port: int | None, no_web: bool, no_scheduler: bool) -> None:
     """Run the service: scheduled jobs and the web interface, until SIGTERM or Ctrl-C."""
-    from ecitizen.service.server import run_service
+    from ecitizen.shell.server import run_service
 
     app = get_app()
     app.config  # noqa: B018 - validate before starting anything
@@ -37,7 +36,7 @@ def run_cmd(host: str | None, port: int | None, no_web: bool, no_scheduler: bool
 @json_option
 def demo_cmd(port: int, demo_dir: str, cycle_only: bool, as_json: bool) -> None:
     """Offline demo: a local sample portal, one full cycle, then the web interface."""
-    from ecitizen.service.demo import run_demo
+    from ecitizen.shell.demo import run_demo
 
     run_demo(demo_dir=demo_dir, port=port, serve=not cycle_only, as_json=as_json)
 
@@ -53,8 +52,9 @@ def users_group() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def users_add(name: str, role: str, password_stdin: bool) -> None:
     """Create a user (or set a new password and role). The password is stored hashed."""
+    from ecitizen.shell.auth import add_user
+
     from ecitizen.db import session_scope
-    from ecitizen.service.auth import add_user
 
     if password_stdin:
         import sys
@@ -95,8 +95,9 @@ def users_list(as_json: bool) -> None:
 @click.argument("name")
 def users_remove(name: str) -> None:
     """Remove a user."""
+    from ecitizen.shell.auth import get_user
+
     from ecitizen.db import session_scope
-    from ecitizen.service.auth import get_user
 
     app = get_app()
     with session_scope(app.engine) as session:
@@ -114,8 +115,9 @@ def jobs_group() -> None:
 @json_option
 def jobs_runs(limit: int, as_json: bool) -> None:
     """The last recorded job runs."""
+    from ecitizen.shell.jobs import last_runs
+
     from ecitizen.db import session_scope
-    from ecitizen.service.jobs import last_runs
 
     app = get_app()
     with session_scope(app.engine) as session:
@@ -134,7 +136,7 @@ def jobs_runs(limit: int, as_json: bool) -> None:
 @json_option
 def jobs_run(job: str, as_json: bool) -> None:
     """Run one job now, under its lock, recorded like a scheduled run."""
-    from ecitizen.service.scheduler import Service
+    from ecitizen.shell.scheduler import Service
 
     app = get_app()
     result = Service(app).run_now(job)

@@ -19,7 +19,7 @@ from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import EcitizenError
 
-log = logging.getLogger("ecitizen.service")
+log = logging.getLogger("ecitizen.shell")
 
 
 class WebServer:
@@ -65,8 +65,9 @@ class WebServer:
 def run_service(app: App, *, host: str | None = None, port: int | None = None, web: bool = True,
                 scheduler: bool = True, stop_event: threading.Event | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop_event``). Nothing half-written on the way out."""
-    from ecitizen.service.scheduler import Service
-    from ecitizen.service.web import create_app
+    from ecitizen.shell.scheduler import Service
+    from ecitizen.shell.web import create_app
+
     from ecitizen.store import seed_sources
 
     cfg = app.config

@@ -3,7 +3,7 @@
 Owns: claiming/releasing the ``job_lock`` row of a job (an atomic ``UPDATE … WHERE free or
 expired``, which works the same on SQLite and PostgreSQL and across processes), recording every
 run in ``job_run`` (start, end, outcome, counts, error) and marking runs left ``running`` by a
-killed process as ``interrupted``. The job bodies live in :mod:`ecitizen.service.tasks`.
+killed process as ``interrupted``. The job bodies live in :mod:`ecitizen.shell.tasks`.
 
 Must not import Flask or APScheduler: the scheduler and the web interface both call this.
 """
@@ -30,7 +30,7 @@ from ecitizen.db import session_scope
 from ecitizen.errors import EcitizenError
 from ecitizen.storage import JobLock, JobRun
 
-log = logging.getLogger("ecitizen.service.jobs")
+log = logging.getLogger("ecitizen.shell.jobs")
 
 Clock = Callable[[], datetime]
 #: a job body: takes a cancellation event, returns counts for the run record

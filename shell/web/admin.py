@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+from ecitizen.shell import tasks
+from ecitizen.shell.auth import AddressLimiter, LoginRefusedError, Principal, authenticate
+from ecitizen.shell.jobs import last_run_per_job, last_runs
 from flask import (
     Blueprint,
     Response,
@@ -38,12 +41,9 @@ from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import EcitizenError, FetchError, UnsafeURLError
 from ecitizen.queries import ItemFilter, list_items, set_status
-from ecitizen.service import tasks
-from ecitizen.service.auth import AddressLimiter, LoginRefusedError, Principal, authenticate
-from ecitizen.service.jobs import last_run_per_job, last_runs
 from ecitizen.storage import Item, Link, LinkCheck, LinkEvent, Snapshot, Source, User
 
-log = logging.getLogger("ecitizen.service.web")
+log = logging.getLogger("ecitizen.shell.web")
 bp = Blueprint("admin", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -226,7 +226,7 @@ def _next_runs(app: App) -> dict[str, datetime | None]:
     if service is not None and getattr(service, "scheduler", None) is not None:
         runs = service.next_runs()
     if not runs:
-        from ecitizen.service.scheduler import next_runs_from_store
+        from ecitizen.shell.scheduler import next_runs_from_store
 
         try:
             runs = next_runs_from_store(app)
@@ -361,7 +361,7 @@ def sources() -> str:
 def discover_feed_url(app: App, url: str) -> str | None:
     """Fetch a user-entered page and find its feed (feeds.discover); None when it is a feed or none found."""
     try:
-        from feeds.discover import discover_feeds, looks_like_html
+        from ecitizen.feeds.discover import discover_feeds, looks_like_html
     except ImportError:
         return None
     from ecitizen.fetch import fetch_configured
@@ -479,9 +479,9 @@ def source_toggle(source_id: int) -> BaseResponse:
 def check_source_body(app: App, name: str, kind: str) -> Callable[[threading.Event], dict[str, Any]]:
     def body(stop: threading.Event) -> dict[str, Any]:
         if kind == "feed":
-            report = tasks.domain("feeds.poll").poll(app, names=[name], force=True)
+            report = tasks.domain("ecitizen.feeds.poll").poll(app, names=[name], force=True)
         else:
-            report = tasks.domain("crawler.runner").crawl(app, names=[name])
+            report = tasks.domain("ecitizen.crawler.runner").crawl(app, names=[name])
         return dict(tasks.report_counts(report))
 
     return body
@@ -543,7 +543,7 @@ def link_detail(link_id: int) -> str:
 def link_accept_move(link_id: int) -> BaseResponse:
     """Accept the proposed new address (the archive package's ``apply_moves``)."""
     app = core()
-    catalogue = tasks.domain("archive.catalogue")
+    catalogue = tasks.domain("ecitizen.archive.catalogue")
     with session_scope(app.engine) as s:
         link = s.get(Link, link_id)
         if link is None:
@@ -621,7 +621,7 @@ def link_snapshot(link_id: int) -> BaseResponse:
         if link is None:
             abort(404)
     try:
-        tasks.domain("archive.snapshot").take_snapshot(app, link)
+        tasks.domain("ecitizen.archive.snapshot").take_snapshot(app, link)
     except EcitizenError as exc:
         flash(f"Копия не сохранена: {exc}", "error")
     else:
@@ -652,8 +652,9 @@ def snapshot_view(snap_id: int) -> str:
 @manager_required
 def snapshot_frame(snap_id: int) -> BaseResponse:
     """The saved page, sanitised, served with a CSP sandbox (opaque origin, no scripts)."""
+    from ecitizen.shell.web import SANDBOX_CSP
+
     from ecitizen.html import sanitize_html
-    from ecitizen.service.web import SANDBOX_CSP
 
     with session_scope(core().engine) as s:
         snap = s.get(Snapshot, snap_id)
@@ -712,7 +713,7 @@ def outputs_posters() -> BaseResponse:
         flash("Месяц укажите в виде ГГГГ-ММ.", "warn")
         return redirect(url_for("admin.outputs"))
     try:
-        paths = tasks.domain("digest.poster").make_posters(app, month=month, library=library)
+        paths = tasks.domain("ecitizen.digest.poster").make_posters(app, month=month, library=library)
     except EcitizenError as exc:
         flash(f"Плакаты не созданы: {exc}", "error")
         return redirect(url_for("admin.outputs"))
@@ -731,7 +732,7 @@ def outputs_media() -> BaseResponse:
             flash("Месяц укажите в виде ГГГГ-ММ.", "warn")
             return redirect(url_for("admin.outputs"))
     try:
-        paths = tasks.domain("digest.media").make_media_note(app, month=month)
+        paths = tasks.domain("ecitizen.digest.media").make_media_note(app, month=month)
     except EcitizenError as exc:
         flash(f"Заметка не создана: {exc}", "error")
         return redirect(url_for("admin.outputs"))
@@ -744,7 +745,7 @@ def outputs_media() -> BaseResponse:
 def outputs_weekly() -> BaseResponse:
     app = core()
     try:
-        tasks.domain("digest.weekly").make_weekly(app, send=False)
+        tasks.domain("ecitizen.digest.weekly").make_weekly(app, send=False)
     except EcitizenError as exc:
         flash(f"Обзор не создан: {exc}", "error")
         return redirect(url_for("admin.outputs"))
@@ -756,7 +757,7 @@ def outputs_weekly() -> BaseResponse:
 def outputs_file(rel: str) -> BaseResponse:
     resp = send_from_directory(out_dir().resolve(), rel, as_attachment=not rel.endswith(".html"))
     if rel.endswith(".html"):
-        from ecitizen.service.web import SANDBOX_CSP
+        from ecitizen.shell.web import SANDBOX_CSP
 
         csp = SANDBOX_CSP.replace("frame-ancestors 'self'", "frame-ancestors 'none'")
         resp.headers["Content-Security-Policy"] = csp

@@ -57,8 +57,8 @@ def secret_key_for(app: App) -> str:
 
 def create_app(app: App, *, service: Any = None, testing: bool = False) -> Flask:
     """The Flask application for ``app``. ``service`` runs "check now" jobs (a new one if None)."""
-    from ecitizen.service.scheduler import Service
-    from ecitizen.service.web import admin, public
+    from ecitizen.shell.scheduler import Service
+    from ecitizen.shell.web import admin, public
 
     web = Flask(__name__, static_folder="static", template_folder="templates")
     cfg = app.config

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-
-from ecitizen.cli import _Group, command, emit_json, get_app, json_option
+from ecitizen.shell.cli.base import _Group, command, emit_json, get_app, json_option
 
 
 @click.group("links", cls=_Group)
@@ -27,7 +26,8 @@ def links_group() -> None:
 def links_add(url: str, title: str, description: str, category: str, tags: tuple[str, ...],
               topics: tuple[str, ...], audience: str, added_by: str, as_json: bool) -> None:
     """Add a link (public http(s) addresses only); a duplicate merges into the existing link."""
-    from archive.catalogue import LinkInput, add_link, link_json
+    from ecitizen.archive.catalogue import LinkInput, add_link, link_json
+
     from ecitizen.db import session_scope
 
     app = get_app()
@@ -46,7 +46,8 @@ def links_add(url: str, title: str, description: str, category: str, tags: tuple
 @click.argument("urls", nargs=-1, required=True)
 def links_remove(urls: tuple[str, ...]) -> None:
     """Remove links (by URL or id) with their check history."""
-    from archive.catalogue import remove_link
+    from ecitizen.archive.catalogue import remove_link
+
     from ecitizen.db import session_scope
 
     app = get_app()
@@ -61,7 +62,8 @@ def links_remove(urls: tuple[str, ...]) -> None:
 @json_option
 def links_list(status: str | None, category: str | None, as_json: bool) -> None:
     """List the catalogue with the current status of each link."""
-    from archive.catalogue import link_json, list_links
+    from ecitizen.archive.catalogue import link_json, list_links
+
     from ecitizen.db import session_scope
 
     app = get_app()
@@ -83,7 +85,8 @@ def links_list(status: str | None, category: str | None, as_json: bool) -> None:
 @json_option
 def links_import(file: str, added_by: str, as_json: bool) -> None:
     """Import CSV, a plain list of URLs or a browser bookmarks HTML export."""
-    from archive.catalogue import import_links
+    from ecitizen.archive.catalogue import import_links
+
     from ecitizen.db import session_scope
 
     app = get_app()
@@ -110,7 +113,8 @@ def links_import(file: str, added_by: str, as_json: bool) -> None:
 @click.option("--title", default="Виртуальный кабинет электронного гражданина", show_default=True)
 def links_export(fmt: str, output: str | None, title: str) -> None:
     """Export the catalogue (HTML: the public catalogue page, grouped by category)."""
-    from archive.catalogue import export_csv, export_json, list_links, render_catalogue_html
+    from ecitizen.archive.catalogue import export_csv, export_json, list_links, render_catalogue_html
+
     from ecitizen.db import session_scope
     from ecitizen.files import write_atomic
 
@@ -137,8 +141,8 @@ def links_export(fmt: str, output: str | None, title: str) -> None:
 @json_option
 def links_check(check_all: bool, due: bool, urls: tuple[str, ...], as_json: bool) -> None:
     """Check links concurrently and politely; record every result."""
-    from archive.checker import check_links
-    from archive.status import FAILURES
+    from ecitizen.archive.checker import check_links
+    from ecitizen.archive.status import FAILURES
 
     if check_all and due:
         raise click.UsageError("--all and --due exclude each other")
@@ -168,7 +172,8 @@ def links_check(check_all: bool, due: bool, urls: tuple[str, ...], as_json: bool
 @json_option
 def links_apply_moves(yes: bool, urls: tuple[str, ...], as_json: bool) -> None:
     """Show the proposed new addresses of moved links and replace them."""
-    from archive.catalogue import apply_moves, pending_moves
+    from ecitizen.archive.catalogue import apply_moves, pending_moves
+
     from ecitizen.db import session_scope
     from ecitizen.urls import canonical_url, display_url
 
@@ -204,8 +209,9 @@ def links_apply_moves(yes: bool, urls: tuple[str, ...], as_json: bool) -> None:
 @json_option
 def links_snapshot(urls: tuple[str, ...], as_json: bool) -> None:
     """Save copies of pages (all catalogue links when no URL is given)."""
-    from archive.catalogue import list_links
-    from archive.snapshot import take_snapshot
+    from ecitizen.archive.catalogue import list_links
+    from ecitizen.archive.snapshot import take_snapshot
+
     from ecitizen.db import session_scope
     from ecitizen.errors import FetchError
 
@@ -239,9 +245,9 @@ def links_snapshot(urls: tuple[str, ...], as_json: bool) -> None:
 @click.option("--ack-events", is_flag=True, help="Also mark this link's events as seen.")
 def links_review(urls: tuple[str, ...], ack_events: bool) -> None:
     """Record that a person reviewed these links now."""
+    from ecitizen.archive.catalogue import get_link
     from sqlmodel import select
 
-    from archive.catalogue import get_link
     from ecitizen.db import session_scope
     from ecitizen.storage import LinkEvent
 
@@ -263,8 +269,9 @@ def links_review(urls: tuple[str, ...], ack_events: bool) -> None:
 @json_option
 def links_report(days: int, as_json: bool) -> None:
     """Counts by status, links that need a person, recent changes, oldest unreviewed."""
-    from archive.report import link_report
-    from archive.status import STATUS_LABELS
+    from ecitizen.archive.report import link_report
+    from ecitizen.archive.status import STATUS_LABELS
+
     from ecitizen.db import session_scope
     from ecitizen.urls import display_url
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ecitizen.shell.jobs import JobUnavailableError
+
 from ecitizen.app import App
-from ecitizen.service.jobs import JobUnavailableError
 
 TaskFn = Callable[[App, threading.Event], Mapping[str, Any]]
 
@@ -92,23 +93,23 @@ def current_month(today: date) -> str:
 
 
 def feeds_poll(app: App, stop: threading.Event) -> Mapping[str, Any]:
-    return report_counts(domain("feeds.poll").poll(app))
+    return report_counts(domain("ecitizen.feeds.poll").poll(app))
 
 
 def crawl(app: App, stop: threading.Event) -> Mapping[str, Any]:
-    report = domain("crawler.runner").crawl(app)
+    report = domain("ecitizen.crawler.runner").crawl(app)
     if getattr(report, "error", None):  # the child process itself failed (per-source errors are not this)
         raise RuntimeError(f"обход не завершён: {report.error}")
     return report_counts(report)
 
 
 def links_check(app: App, stop: threading.Event) -> Mapping[str, Any]:
-    return report_counts(domain("archive.checker").check_links(app, due_only=True))
+    return report_counts(domain("ecitizen.archive.checker").check_links(app, due_only=True))
 
 
 def weekly_digest(app: App, stop: threading.Event) -> Mapping[str, Any]:
     send = bool(app.config.smtp.recipients)
-    result = domain("digest.weekly").make_weekly(app, send=send)
+    result = domain("ecitizen.digest.weekly").make_weekly(app, send=send)
     counts = report_counts(result)
     counts["sent"] = send
     return counts
@@ -118,18 +119,18 @@ def monthly_outputs(app: App, stop: threading.Event) -> Mapping[str, Any]:
     """Posters for every library and a media note for the month that is starting."""
     today = app.now().astimezone(app.config.tz).date()
     month = current_month(today)
-    posters = domain("digest.poster").make_posters(app, month=month, library="all")
+    posters = domain("ecitizen.digest.poster").make_posters(app, month=month, library="all")
     counts: dict[str, Any] = {"month": month, "posters": len(list(posters or []))}
     if stop.is_set():
         return counts
-    media = domain("digest.media")
+    media = domain("ecitizen.digest.media")
     paths = media.make_media_note(app, month=month)
     counts["media_note"] = ", ".join(Path(str(p)).name for p in (paths or []))
     return counts
 
 
 def publish(app: App, stop: threading.Event) -> Mapping[str, Any]:
-    result = domain("digest.publish").publish(app, out_dir=out_dir(app) / "public")
+    result = domain("ecitizen.digest.publish").publish(app, out_dir=out_dir(app) / "public")
     return report_counts(result)
 
 
