@@ -11,4 +11,58 @@ Layout (pure core, thin adapters):
 * ``snapshot``  — saved copies (raw HTML, main text, metadata, optional WARC)
 * ``report``    — ``link_report`` for the digest and the web interface
 * ``cli``       — ``ecitizen links ...``
+
+The front door: the shell and the other parts import only the names in ``__all__``
+(``tests/test_front_doors.py`` checks it).
 """
+
+from __future__ import annotations
+
+from ecitizen.archive.catalogue import (
+    ImportReport,
+    LinkInput,
+    Move,
+    add_link,
+    apply_moves,
+    export_csv,
+    export_json,
+    get_link,
+    import_links,
+    link_json,
+    list_links,
+    pending_moves,
+    remove_link,
+    render_catalogue_html,
+)
+from ecitizen.archive.checker import CheckReport, check_links
+from ecitizen.archive.report import LinkReport, link_report
+from ecitizen.archive.snapshot import SnapshotResult, take_snapshot
+from ecitizen.archive.status import FAILURES, NEEDS_PERSON, STATUS_EXPLANATIONS, STATUS_LABELS, STATUSES
+
+__all__ = [
+    "FAILURES",
+    "NEEDS_PERSON",
+    "STATUSES",
+    "STATUS_EXPLANATIONS",
+    "STATUS_LABELS",
+    "CheckReport",
+    "ImportReport",
+    "LinkInput",
+    "LinkReport",
+    "Move",
+    "SnapshotResult",
+    "add_link",
+    "apply_moves",
+    "check_links",
+    "export_csv",
+    "export_json",
+    "get_link",
+    "import_links",
+    "link_json",
+    "link_report",
+    "list_links",
+    "pending_moves",
+    "remove_link",
+    "render_catalogue_html",
+    "take_snapshot",
+]

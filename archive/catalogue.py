@@ -17,10 +17,10 @@ from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
 
-from ecitizen.archive import status as st
 from jinja2 import Environment, select_autoescape
 from sqlmodel import Session, col, select
 
+from ecitizen.archive import status as st
 from ecitizen.errors import NotFoundError, UnsafeURLError
 from ecitizen.storage import Link
 from ecitizen.urls import Resolver, canonical_url, check_public_url, display_url

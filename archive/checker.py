@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from ecitizen.app import App
 from ecitizen.archive import status as st
 from ecitizen.archive.decide import (
     CheckOutcome,
@@ -31,11 +36,6 @@ from ecitizen.archive.decide import (
 )
 from ecitizen.archive.page import extract_main_text
 from ecitizen.archive.probe import Prober, ProbeResult
-from sqlalchemy import bindparam, insert, or_, update
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
-
-from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.db import session_scope
 from ecitizen.storage import Link, LinkCheck, LinkEvent

@@ -16,7 +16,6 @@ from urllib.parse import urljoin, urlsplit
 
 from ecitizen.archive import status as st
 from ecitizen.archive.textdiff import changed_share, readable_diff, similarity
-
 from ecitizen.urls import canonical_url
 
 PERMANENT_REDIRECTS = frozenset({301, 308})

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 
 import lxml.html
-from ecitizen.archive.textdiff import normalise_text
 from lxml import etree
+
+from ecitizen.archive.textdiff import normalise_text
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.I)
 

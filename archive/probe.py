@@ -28,10 +28,10 @@ import aiohttp
 import aiohttp.abc
 import certifi
 from aiohttp.abc import ResolveResult
-from ecitizen.archive.decide import HostBaseline, Observation, prefers_head, resolve_location
-from ecitizen.archive.page import analyse_html, decode_body
 from yarl import URL
 
+from ecitizen.archive.decide import HostBaseline, Observation, prefers_head, resolve_location
+from ecitizen.archive.page import analyse_html, decode_body
 from ecitizen.config import HttpConfig, LinksConfig
 from ecitizen.urls import check_public_url, is_http_url
 

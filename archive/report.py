@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ecitizen.archive import status as st
 from sqlmodel import Session, col, select
 
+from ecitizen.archive import status as st
 from ecitizen.storage import Link, LinkEvent, Snapshot
 from ecitizen.urls import display_url
 

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ecitizen.archive.page import extract_main_text
-from ecitizen.archive.probe import Prober, RawResponse
 from sqlmodel import select
 
 from ecitizen.app import App
+from ecitizen.archive.page import extract_main_text
+from ecitizen.archive.probe import Prober, RawResponse
 from ecitizen.db import session_scope
 from ecitizen.errors import FetchError
 from ecitizen.files import write_atomic

@@ -77,10 +77,9 @@ def serve(port_queue: multiprocessing.Queue, pages: int) -> None:  # type: ignor
 
 
 def run_ours(pages: int) -> dict[str, float]:
-    from ecitizen.crawler.runner import crawl
-
     from ecitizen.app import App
     from ecitizen.config import parse_config
+    from ecitizen.crawler.runner import crawl
     from ecitizen.db import session_scope
     from ecitizen.store import seed_sources
 

@@ -30,12 +30,12 @@ sys.path.insert(0, str(ROOT))
 
 import feedparser  # noqa: E402
 import yaml  # noqa: E402
-from ecitizen.feeds.parse import parse_feed  # noqa: E402
-from ecitizen.feeds.poll import poll  # noqa: E402
 
 from ecitizen.app import App  # noqa: E402
 from ecitizen.config import parse_config  # noqa: E402
 from ecitizen.db import dispose_engines, session_scope  # noqa: E402
+from ecitizen.feeds.parse import parse_feed  # noqa: E402
+from ecitizen.feeds.poll import poll  # noqa: E402
 from ecitizen.pipeline import prepare_entries  # noqa: E402
 from ecitizen.storage import Source  # noqa: E402
 from tests.support.httpserver import LocalServer, Reply, Request  # noqa: E402

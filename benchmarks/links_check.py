@@ -132,7 +132,6 @@ def run_ours(urls: list[str], tmp: Path) -> tuple[float, float, float, float, di
 def run_network_only(urls: list[str]) -> float:
     """The HTTP layer alone (Prober.fetch: gates, requests, capped bodies; no analysis, no database)."""
     from ecitizen.archive.probe import Prober
-
     from ecitizen.config import HttpConfig, LinksConfig
 
     links = LinksConfig(per_host_concurrency=PER_HOST, global_concurrency=PER_HOST * len(HOSTS),

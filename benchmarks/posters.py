@@ -43,12 +43,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
 
-    from ecitizen.digest.poster import make_posters
     from weasyprint import HTML
 
     from ecitizen.app import App
     from ecitizen.config import parse_config
     from ecitizen.db import session_scope
+    from ecitizen.digest.poster import make_posters
     from ecitizen.pipeline import EntryData, prepare_entries
     from ecitizen.storage import Item, Source
     from ecitizen.store import store_items

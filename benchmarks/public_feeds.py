@@ -100,11 +100,11 @@ def main() -> None:
     import logging
 
     import yaml
-    from ecitizen.shell.server import WebServer
-    from ecitizen.shell.web import create_app
 
     from ecitizen.app import App
     from ecitizen.config import parse_config
+    from ecitizen.shell.server import WebServer
+    from ecitizen.shell.web import create_app
 
     logging.disable(logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="ecitizen-bench-"))

@@ -1,4 +1,18 @@
 """The Scrapy crawler: sites without feeds (listing, sitemap, json, page, catalog, telegram sources).
 
 Entry point for the CLI and the scheduler: :func:`crawler.runner.crawl`. Imports the core only.
+
+The front door: the shell and the other parts import only the names in ``__all__``
+(``tests/test_front_doors.py`` checks it).
 """
+
+from __future__ import annotations
+
+from ecitizen.crawler.jobs import CrawlReport, SourceReport
+from ecitizen.crawler.runner import crawl
+
+__all__ = [
+    "CrawlReport",
+    "SourceReport",
+    "crawl",
+]

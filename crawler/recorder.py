@@ -11,6 +11,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from ecitizen.config import Config
 from ecitizen.crawler.extract import (
     CatalogRecord,
     KnownEntry,
@@ -20,10 +24,6 @@ from ecitizen.crawler.extract import (
     text_hash,
 )
 from ecitizen.crawler.jobs import SourceJob, SourceOutcome, SourceReport
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
-
-from ecitizen.config import Config
 from ecitizen.db import session_scope
 from ecitizen.errors import SourceError
 from ecitizen.pipeline import EntryData, Rules, prepare_entries

@@ -19,11 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ecitizen.crawler.jobs import SettingsError, SourceJob, SourceOutcome, SourceReport
 from sqlmodel import select
 
 from ecitizen.app import App
 from ecitizen.config import Config, parse_config
+from ecitizen.crawler.jobs import SettingsError, SourceJob, SourceOutcome, SourceReport
 from ecitizen.db import session_scope
 from ecitizen.errors import ConfigError
 from ecitizen.source_settings import CRAWLER_KINDS, parse_source_settings
@@ -64,10 +64,11 @@ def load_jobs(app: App, names: list[str] | None,
 
 def run(config: Config, names: list[str] | None, now: datetime, result_path: Path,
         extra_settings: dict[str, Any] | None = None, log_level: str = "INFO") -> int:
+    from scrapy.crawler import CrawlerProcess
+
     from ecitizen.crawler.recorder import record_outcome
     from ecitizen.crawler.settings import scrapy_settings
     from ecitizen.crawler.spider import SourcesSpider
-    from scrapy.crawler import CrawlerProcess
 
     app = App(config=config, now=lambda: now, auto_migrate=False)  # the runner migrated
     jobs, invalid, unknown = load_jobs(app, names)

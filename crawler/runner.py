@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ecitizen.crawler.jobs import CrawlProcessError, CrawlReport, SourceReport
 from sqlmodel import select
 
 from ecitizen.app import App
+from ecitizen.crawler.jobs import CrawlProcessError, CrawlReport, SourceReport
 from ecitizen.db import session_scope
 from ecitizen.source_settings import CRAWLER_KINDS
 from ecitizen.storage import Source
@@ -114,7 +114,6 @@ def _read_reports(path: Path) -> list[SourceReport]:
 
 def _record_unfinished(app: App, names: list[str], why: str, now: datetime) -> list[SourceReport]:
     from ecitizen.crawler.recorder import next_due
-
     from ecitizen.store import record_failure
 
     exc = CrawlProcessError(f"обход не завершён: {why}")

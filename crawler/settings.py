@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ecitizen.crawler.jobs import SourceJob
-
 from ecitizen.config import Config
+from ecitizen.crawler.jobs import SourceJob
 
 
 def user_agent(config: Config) -> str:

@@ -17,6 +17,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
 from ecitizen.crawler import extract as ex
 from ecitizen.crawler.jobs import (
     CatalogRow,
@@ -27,9 +30,6 @@ from ecitizen.crawler.jobs import (
     UnsafeTargetError,
 )
 from ecitizen.crawler.middlewares import UNSAFE_MARK
-from scrapy.http import Response, TextResponse
-from twisted.python.failure import Failure
-
 from ecitizen.errors import (
     ConnectError,
     DNSError,

@@ -9,6 +9,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from ecitizen.config import Config
 from ecitizen.digest.periods import Period
 from ecitizen.digest.select import (
     ItemView,
@@ -20,10 +24,6 @@ from ecitizen.digest.select import (
     TopicInfo,
     UnreviewedLink,
 )
-from sqlalchemy import func
-from sqlmodel import Session, col, select
-
-from ecitizen.config import Config
 from ecitizen.storage import Item, Link, LinkEvent, Source
 
 log = logging.getLogger("ecitizen.digest")
@@ -222,7 +222,7 @@ def link_report_from_tables(session: Session, *, since: datetime | None) -> Link
 def load_link_report(session: Session, *, now: datetime, since: datetime | None = None) -> LinkReportData:
     """The archive's link report; read from the tables directly if ``archive`` is not built."""
     try:
-        from ecitizen.archive.report import link_report  # type: ignore[import-not-found,unused-ignore]
+        from ecitizen.archive import link_report  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return link_report_from_tables(session, since=since)
     report: Any = link_report(session, now=now)

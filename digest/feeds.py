@@ -17,9 +17,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from ecitizen.digest.select import ItemView, clean_print, select_feed, short_explanation
-
 from ecitizen.config import Config
+from ecitizen.digest.select import ItemView, clean_print, select_feed, short_explanation
 from ecitizen.html import sanitize_html
 from ecitizen.storage import Item
 
@@ -217,7 +216,6 @@ def widget_js() -> bytes:
 def load_public_items(session: Any, *, limit: int = 500) -> list[ItemView]:
     """Approved items, newest first, for the feed (the adapter for ``publish`` and the web)."""
     from ecitizen.digest.data import item_view
-
     from ecitizen.queries import ItemFilter, list_items
 
     return [item_view(i, n) for i, n in list_items(session, ItemFilter(status="approved", limit=limit))]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ecitizen.digest.render import Renderer
-
 from ecitizen.config import Config
+from ecitizen.digest.render import Renderer
 
 _renderers: dict[tuple[str, ...], Renderer] = {}
 _lock = threading.Lock()

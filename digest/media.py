@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from ecitizen.app import App
+from ecitizen.config import Config, Library
+from ecitizen.db import session_scope
 from ecitizen.digest.data import load_period_items, topics_of
 from ecitizen.digest.files import out_dir_for, renderer_for
 from ecitizen.digest.periods import Period, month_period, previous_month, year_period
 from ecitizen.digest.select import ItemView, MediaNote, clean_print, select_media, short_explanation
-
-from ecitizen.app import App
-from ecitizen.config import Config, Library
-from ecitizen.db import session_scope
 from ecitizen.errors import ConfigError
 from ecitizen.files import write_atomic
 

@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import segno
+
+from ecitizen.app import App
+from ecitizen.config import Config, Library
+from ecitizen.db import session_scope
 from ecitizen.digest.data import load_period_items, topics_of
 from ecitizen.digest.files import out_dir_for, renderer_for
 from ecitizen.digest.periods import Period, month_period
 from ecitizen.digest.render import Renderer
 from ecitizen.digest.select import ItemView, PosterLayout, PosterPlan, select_poster
-
-from ecitizen.app import App
-from ecitizen.config import Config, Library
-from ecitizen.db import session_scope
 from ecitizen.errors import ConfigError, NotFoundError
 from ecitizen.files import write_atomic
 

@@ -13,12 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ecitizen.digest.feeds import FEED_FILES, build_feeds, load_public_items, render_widget_html, widget_js
-from ecitizen.digest.files import out_dir_for, renderer_for
-
 from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.db import session_scope
+from ecitizen.digest.feeds import FEED_FILES, build_feeds, load_public_items, render_widget_html, widget_js
+from ecitizen.digest.files import out_dir_for, renderer_for
 from ecitizen.files import write_atomic
 
 log = logging.getLogger("ecitizen.digest")
@@ -34,7 +33,7 @@ def render_links_html(session: Any, config: Config, *, now: datetime) -> str:
 
     links = list(session.exec(select(Link).order_by(col(Link.category), col(Link.title), col(Link.url))))
     try:
-        from ecitizen.archive.catalogue import render_catalogue_html  # type: ignore[import-not-found,unused-ignore]
+        from ecitizen.archive import render_catalogue_html  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return _builtin_catalogue(links, config, now=now)
     return str(render_catalogue_html(links, title=CATALOGUE_TITLE, generated_at=now))

@@ -20,9 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from ecitizen.digest.periods import Period
-
 from ecitizen.dates import MONTHS_NOMINATIVE
+from ecitizen.digest.periods import Period
 
 PUBLIC_KINDS = frozenset({"news", "service", "catalog_event"})
 APPROVED = "approved"

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecitizen.app import App
+from ecitizen.db import session_scope
 from ecitizen.digest.data import (
     STATUS_RU,
     load_cluster_sources,
@@ -19,9 +21,6 @@ from ecitizen.digest.files import out_dir_for, renderer_for
 from ecitizen.digest.mail import build_message, send_message
 from ecitizen.digest.periods import Period, last_complete_week, week_period
 from ecitizen.digest.select import LinkReportData, WeeklyDigest, select_weekly
-
-from ecitizen.app import App
-from ecitizen.db import session_scope
 from ecitizen.errors import ConfigError
 from ecitizen.files import write_atomic
 

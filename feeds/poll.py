@@ -21,9 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
-from ecitizen.feeds.discover import discover_feeds, looks_like_html
-from ecitizen.feeds.parse import ParsedFeed, parse_feed
-from ecitizen.feeds.schedule import next_due
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
@@ -31,6 +28,9 @@ from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.db import session_scope
 from ecitizen.errors import NotFoundError, ParseError, SourceError, StorageError
+from ecitizen.feeds.discover import discover_feeds, looks_like_html
+from ecitizen.feeds.parse import ParsedFeed, parse_feed
+from ecitizen.feeds.schedule import next_due
 from ecitizen.fetch import FetchResult, fetch_configured, make_session, status_error
 from ecitizen.pipeline import EntryData, PrepareResult, Rules, prepare_entries
 from ecitizen.storage import Source

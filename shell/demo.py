@@ -22,11 +22,11 @@ from typing import Any
 
 import click
 import yaml
-from ecitizen.shell.demo_portal import DemoPortal
 
 from ecitizen.app import App
 from ecitizen.config import parse_config
 from ecitizen.db import dispose_engines, session_scope
+from ecitizen.shell.demo_portal import DemoPortal
 
 DEMO_USER = "demo"
 
@@ -150,7 +150,7 @@ def _approve_for_demo(app: App) -> dict[str, Any]:
 
 
 def _add_links(app: App, base: str) -> dict[str, Any]:
-    from ecitizen.archive.catalogue import LinkInput, add_link
+    from ecitizen.archive import LinkInput, add_link
 
     added = 0
     with session_scope(app.engine) as session:
@@ -163,9 +163,9 @@ def _add_links(app: App, base: str) -> dict[str, Any]:
 
 def _snapshots(app: App) -> dict[str, Any]:
     """Saved copies of the working links (the archive's ``take_snapshot``)."""
-    from ecitizen.archive.snapshot import take_snapshot
     from sqlmodel import select
 
+    from ecitizen.archive import take_snapshot
     from ecitizen.storage import Link
 
     with session_scope(app.engine) as session:
@@ -181,7 +181,6 @@ def run_cycle(app: App, base: str, *, echo: Callable[[str], None]) -> list[StepR
     """Seed, poll, crawl, check links, approve, digest, posters + media note, publish. Never raises."""
     from ecitizen.shell import tasks
     from ecitizen.shell.scheduler import Service
-
     from ecitizen.store import seed_sources
 
     service = Service(app)

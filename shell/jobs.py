@@ -27,7 +27,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from ecitizen.db import session_scope
-from ecitizen.errors import EcitizenError
 from ecitizen.storage import JobLock, JobRun
 
 log = logging.getLogger("ecitizen.shell.jobs")
@@ -38,10 +37,6 @@ JobBody = Callable[[threading.Event], Mapping[str, Any]]
 
 #: how long a claim lasts before another process may take it over (a killed process's lock)
 DEFAULT_TTL = timedelta(hours=2)
-
-
-class JobUnavailableError(EcitizenError):
-    """The domain package a job needs is not installed/built yet: the run is recorded as skipped."""
 
 
 @dataclass(frozen=True)
@@ -167,8 +162,7 @@ def run_job(
     * lock held elsewhere → a ``skipped`` run is recorded and the body does not run;
     * ``stop`` already set (shutting down) → ``skipped``, the body does not start;
     * the body raises → ``error`` with the message; ``KeyboardInterrupt``/``SystemExit`` →
-      ``interrupted`` (and re-raised);
-    * :class:`JobUnavailableError` → ``skipped`` with the reason.
+      ``interrupted`` (and re-raised).
     """
     holder = holder or make_holder()
     stop = stop or threading.Event()
@@ -192,8 +186,6 @@ def run_job(
         beat.start()
         try:
             counts = dict(body(stop))
-        except JobUnavailableError as exc:
-            outcome, error = "skipped", str(exc)
         except (KeyboardInterrupt, SystemExit) as exc:
             _finish(engine, run_id, now(), "interrupted", {}, _short_error(exc))
             raise

@@ -23,12 +23,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from ecitizen.shell import tasks
-from ecitizen.shell.jobs import DEFAULT_TTL, RunResult, make_holder, recover_interrupted, run_job
 
 from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.errors import ConfigError
+from ecitizen.shell import tasks
+from ecitizen.shell.jobs import DEFAULT_TTL, RunResult, make_holder, recover_interrupted, run_job
 
 log = logging.getLogger("ecitizen.shell.scheduler")
 

@@ -67,7 +67,6 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
     """Run until SIGTERM/SIGINT (or ``stop_event``). Nothing half-written on the way out."""
     from ecitizen.shell.scheduler import Service
     from ecitizen.shell.web import create_app
-
     from ecitizen.store import seed_sources
 
     cfg = app.config

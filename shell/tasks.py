@@ -1,35 +1,22 @@
 """The scheduled jobs' bodies: thin calls into the domain packages, returning counts.
 
 Owns: the list of jobs (:data:`JOBS`, names match the ``schedule`` config keys) and what each one
-calls. A domain package that is missing makes its job ``skipped`` (:class:`JobUnavailableError`),
-never a crash. Each body is one unit of work for graceful shutdown: the scheduler lets it finish.
+calls, through each domain's front door (plain imports: mypy checks every call). Each body is
+one unit of work for graceful shutdown: the scheduler lets it finish.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from ecitizen.shell.jobs import JobUnavailableError
-
+from ecitizen import archive, crawler, digest, feeds
 from ecitizen.app import App
 
 TaskFn = Callable[[App, threading.Event], Mapping[str, Any]]
-
-
-def domain(module: str) -> ModuleType:
-    """Import a domain module or raise :class:`JobUnavailableError` naming it."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            raise JobUnavailableError(f"модуль {module} не установлен") from exc
-        raise
 
 
 _SUMMED = ("new_items", "updated_items", "entries", "added", "updated", "unchanged", "rejected", "pages")
@@ -93,23 +80,23 @@ def current_month(today: date) -> str:
 
 
 def feeds_poll(app: App, stop: threading.Event) -> Mapping[str, Any]:
-    return report_counts(domain("ecitizen.feeds.poll").poll(app))
+    return report_counts(feeds.poll(app))
 
 
 def crawl(app: App, stop: threading.Event) -> Mapping[str, Any]:
-    report = domain("ecitizen.crawler.runner").crawl(app)
+    report = crawler.crawl(app)
     if getattr(report, "error", None):  # the child process itself failed (per-source errors are not this)
         raise RuntimeError(f"обход не завершён: {report.error}")
     return report_counts(report)
 
 
 def links_check(app: App, stop: threading.Event) -> Mapping[str, Any]:
-    return report_counts(domain("ecitizen.archive.checker").check_links(app, due_only=True))
+    return report_counts(archive.check_links(app, due_only=True))
 
 
 def weekly_digest(app: App, stop: threading.Event) -> Mapping[str, Any]:
     send = bool(app.config.smtp.recipients)
-    result = domain("ecitizen.digest.weekly").make_weekly(app, send=send)
+    result = digest.make_weekly(app, send=send)
     counts = report_counts(result)
     counts["sent"] = send
     return counts
@@ -119,18 +106,17 @@ def monthly_outputs(app: App, stop: threading.Event) -> Mapping[str, Any]:
     """Posters for every library and a media note for the month that is starting."""
     today = app.now().astimezone(app.config.tz).date()
     month = current_month(today)
-    posters = domain("ecitizen.digest.poster").make_posters(app, month=month, library="all")
+    posters = digest.make_posters(app, month=month, library="all")
     counts: dict[str, Any] = {"month": month, "posters": len(list(posters or []))}
     if stop.is_set():
         return counts
-    media = domain("ecitizen.digest.media")
-    paths = media.make_media_note(app, month=month)
+    paths = digest.make_media_note(app, month=month)
     counts["media_note"] = ", ".join(Path(str(p)).name for p in (paths or []))
     return counts
 
 
 def publish(app: App, stop: threading.Event) -> Mapping[str, Any]:
-    result = domain("ecitizen.digest.publish").publish(app, out_dir=out_dir(app) / "public")
+    result = digest.publish(app, out_dir=out_dir(app) / "public")
     return report_counts(result)
 
 

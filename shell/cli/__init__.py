@@ -9,6 +9,7 @@ a silently absent command.
 from __future__ import annotations
 
 import click
+
 from ecitizen.shell.cli import archive, crawler, digest, feeds, service
 from ecitizen.shell.cli.base import main
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from ecitizen.shell.cli.base import _Group, command, emit_json, get_app, json_option
 
 
@@ -26,8 +27,7 @@ def links_group() -> None:
 def links_add(url: str, title: str, description: str, category: str, tags: tuple[str, ...],
               topics: tuple[str, ...], audience: str, added_by: str, as_json: bool) -> None:
     """Add a link (public http(s) addresses only); a duplicate merges into the existing link."""
-    from ecitizen.archive.catalogue import LinkInput, add_link, link_json
-
+    from ecitizen.archive import LinkInput, add_link, link_json
     from ecitizen.db import session_scope
 
     app = get_app()
@@ -46,8 +46,7 @@ def links_add(url: str, title: str, description: str, category: str, tags: tuple
 @click.argument("urls", nargs=-1, required=True)
 def links_remove(urls: tuple[str, ...]) -> None:
     """Remove links (by URL or id) with their check history."""
-    from ecitizen.archive.catalogue import remove_link
-
+    from ecitizen.archive import remove_link
     from ecitizen.db import session_scope
 
     app = get_app()
@@ -62,8 +61,7 @@ def links_remove(urls: tuple[str, ...]) -> None:
 @json_option
 def links_list(status: str | None, category: str | None, as_json: bool) -> None:
     """List the catalogue with the current status of each link."""
-    from ecitizen.archive.catalogue import link_json, list_links
-
+    from ecitizen.archive import link_json, list_links
     from ecitizen.db import session_scope
 
     app = get_app()
@@ -85,8 +83,7 @@ def links_list(status: str | None, category: str | None, as_json: bool) -> None:
 @json_option
 def links_import(file: str, added_by: str, as_json: bool) -> None:
     """Import CSV, a plain list of URLs or a browser bookmarks HTML export."""
-    from ecitizen.archive.catalogue import import_links
-
+    from ecitizen.archive import import_links
     from ecitizen.db import session_scope
 
     app = get_app()
@@ -113,8 +110,7 @@ def links_import(file: str, added_by: str, as_json: bool) -> None:
 @click.option("--title", default="Виртуальный кабинет электронного гражданина", show_default=True)
 def links_export(fmt: str, output: str | None, title: str) -> None:
     """Export the catalogue (HTML: the public catalogue page, grouped by category)."""
-    from ecitizen.archive.catalogue import export_csv, export_json, list_links, render_catalogue_html
-
+    from ecitizen.archive import export_csv, export_json, list_links, render_catalogue_html
     from ecitizen.db import session_scope
     from ecitizen.files import write_atomic
 
@@ -141,8 +137,7 @@ def links_export(fmt: str, output: str | None, title: str) -> None:
 @json_option
 def links_check(check_all: bool, due: bool, urls: tuple[str, ...], as_json: bool) -> None:
     """Check links concurrently and politely; record every result."""
-    from ecitizen.archive.checker import check_links
-    from ecitizen.archive.status import FAILURES
+    from ecitizen.archive import FAILURES, check_links
 
     if check_all and due:
         raise click.UsageError("--all and --due exclude each other")
@@ -172,8 +167,7 @@ def links_check(check_all: bool, due: bool, urls: tuple[str, ...], as_json: bool
 @json_option
 def links_apply_moves(yes: bool, urls: tuple[str, ...], as_json: bool) -> None:
     """Show the proposed new addresses of moved links and replace them."""
-    from ecitizen.archive.catalogue import apply_moves, pending_moves
-
+    from ecitizen.archive import apply_moves, pending_moves
     from ecitizen.db import session_scope
     from ecitizen.urls import canonical_url, display_url
 
@@ -209,9 +203,7 @@ def links_apply_moves(yes: bool, urls: tuple[str, ...], as_json: bool) -> None:
 @json_option
 def links_snapshot(urls: tuple[str, ...], as_json: bool) -> None:
     """Save copies of pages (all catalogue links when no URL is given)."""
-    from ecitizen.archive.catalogue import list_links
-    from ecitizen.archive.snapshot import take_snapshot
-
+    from ecitizen.archive import list_links, take_snapshot
     from ecitizen.db import session_scope
     from ecitizen.errors import FetchError
 
@@ -245,9 +237,9 @@ def links_snapshot(urls: tuple[str, ...], as_json: bool) -> None:
 @click.option("--ack-events", is_flag=True, help="Also mark this link's events as seen.")
 def links_review(urls: tuple[str, ...], ack_events: bool) -> None:
     """Record that a person reviewed these links now."""
-    from ecitizen.archive.catalogue import get_link
     from sqlmodel import select
 
+    from ecitizen.archive import get_link
     from ecitizen.db import session_scope
     from ecitizen.storage import LinkEvent
 
@@ -269,9 +261,7 @@ def links_review(urls: tuple[str, ...], ack_events: bool) -> None:
 @json_option
 def links_report(days: int, as_json: bool) -> None:
     """Counts by status, links that need a person, recent changes, oldest unreviewed."""
-    from ecitizen.archive.report import link_report
-    from ecitizen.archive.status import STATUS_LABELS
-
+    from ecitizen.archive import STATUS_LABELS, link_report
     from ecitizen.db import session_scope
     from ecitizen.urls import display_url
 

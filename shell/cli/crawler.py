@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+
 from ecitizen.shell.cli.base import config_option, emit_json, get_app, json_option
 
 
@@ -14,7 +15,7 @@ from ecitizen.shell.cli.base import config_option, emit_json, get_app, json_opti
 @json_option
 def crawl_cmd(names: tuple[str, ...], timeout: float, as_json: bool) -> None:
     """Crawl sites without feeds (listing, sitemap, json, page, catalog, telegram sources)."""
-    from ecitizen.crawler.runner import crawl
+    from ecitizen.crawler import crawl
 
     app = get_app()
     app.config  # noqa: B018 - validate the config before starting anything

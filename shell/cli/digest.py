@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import click
+
 from ecitizen.shell.cli.base import command, config_option, emit_json, get_app, json_option
 
 
@@ -24,7 +25,7 @@ def digest_group() -> None:
 @json_option
 def weekly_cmd(week: str | None, send: bool, out_dir: Path | None, as_json: bool) -> None:
     """Write (and optionally send) the weekly digest: HTML and plain text."""
-    from ecitizen.digest.weekly import make_weekly
+    from ecitizen.digest import make_weekly
 
     result = make_weekly(get_app(), week=week, out_dir=out_dir, send=send)
     if as_json:
@@ -43,7 +44,7 @@ def weekly_cmd(week: str | None, send: bool, out_dir: Path | None, as_json: bool
 @json_option
 def poster_cmd(month: str, library: str, out_dir: Path | None, as_json: bool) -> None:
     """Monthly info-zone posters: an A4 PDF and its HTML per library."""
-    from ecitizen.digest.poster import make_posters
+    from ecitizen.digest import make_posters
 
     paths = make_posters(get_app(), month=month, library=library, out_dir=out_dir)
     _print_paths(paths, as_json)
@@ -57,7 +58,7 @@ def poster_cmd(month: str, library: str, out_dir: Path | None, as_json: bool) ->
 @json_option
 def media_note_cmd(month: str | None, year: int | None, out_dir: Path | None, as_json: bool) -> None:
     """A press-release draft for local media: HTML, plain text and DOCX."""
-    from ecitizen.digest.media import make_media_note
+    from ecitizen.digest import make_media_note
 
     paths = make_media_note(get_app(), month=month, year=year, out_dir=out_dir)
     _print_paths(paths, as_json)
@@ -70,7 +71,7 @@ def media_note_cmd(month: str | None, year: int | None, out_dir: Path | None, as
 @json_option
 def publish_cmd(out_dir: Path, as_json: bool) -> None:
     """Write the public feeds, widget, link catalogue and latest posters."""
-    from ecitizen.digest.publish import publish
+    from ecitizen.digest import publish
 
     paths = publish(get_app(), out_dir=out_dir)
     _print_paths(paths, as_json)

@@ -10,6 +10,7 @@ import sys
 import tempfile
 
 import click
+
 from ecitizen.shell.cli.base import _Group, command, emit_json, get_app, json_option
 
 
@@ -24,7 +25,7 @@ def feeds_group() -> None:
 @json_option
 def poll_cmd(names: tuple[str, ...], force: bool, as_json: bool) -> None:
     """Poll due feed sources. Exits 0 when the poll ran, even if some sources failed."""
-    from ecitizen.feeds.poll import poll
+    from ecitizen.feeds import poll
 
     app = get_app()
     report = poll(app, names=names or None, force=force)
@@ -59,9 +60,8 @@ def _attach_opml(main: click.Group) -> None:
     @json_option
     def import_opml(file: str, as_json: bool) -> None:
         """Add the feeds listed in an OPML file (existing names/URLs and unsafe URLs are skipped)."""
-        from ecitizen.feeds.opml import import_feeds, parse_opml
-
         from ecitizen.db import session_scope
+        from ecitizen.feeds import import_feeds, parse_opml
 
         app = get_app()
         cfg = app.config
@@ -82,9 +82,8 @@ def _attach_opml(main: click.Group) -> None:
     @click.argument("file", required=False, type=click.Path(dir_okay=False))
     def export_opml(file: str | None) -> None:
         """Write the feed sources as OPML 2.0 to FILE (or stdout)."""
-        from ecitizen.feeds.opml import export_sources, render_opml
-
         from ecitizen.db import session_scope
+        from ecitizen.feeds import export_sources, render_opml
 
         app = get_app()
         with session_scope(app.engine) as session:

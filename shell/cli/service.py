@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+
 from ecitizen.shell.cli.base import command, config_option, emit_json, get_app, iso, json_option
 
 
@@ -52,9 +53,8 @@ def users_group() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def users_add(name: str, role: str, password_stdin: bool) -> None:
     """Create a user (or set a new password and role). The password is stored hashed."""
-    from ecitizen.shell.auth import add_user
-
     from ecitizen.db import session_scope
+    from ecitizen.shell.auth import add_user
 
     if password_stdin:
         import sys
@@ -95,9 +95,8 @@ def users_list(as_json: bool) -> None:
 @click.argument("name")
 def users_remove(name: str) -> None:
     """Remove a user."""
-    from ecitizen.shell.auth import get_user
-
     from ecitizen.db import session_scope
+    from ecitizen.shell.auth import get_user
 
     app = get_app()
     with session_scope(app.engine) as session:
@@ -115,9 +114,8 @@ def jobs_group() -> None:
 @json_option
 def jobs_runs(limit: int, as_json: bool) -> None:
     """The last recorded job runs."""
-    from ecitizen.shell.jobs import last_runs
-
     from ecitizen.db import session_scope
+    from ecitizen.shell.jobs import last_runs
 
     app = get_app()
     with session_scope(app.engine) as session:

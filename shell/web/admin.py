@@ -16,9 +16,6 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from ecitizen.shell import tasks
-from ecitizen.shell.auth import AddressLimiter, LoginRefusedError, Principal, authenticate
-from ecitizen.shell.jobs import last_run_per_job, last_runs
 from flask import (
     Blueprint,
     Response,
@@ -37,10 +34,14 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from werkzeug.wrappers import Response as BaseResponse
 
+from ecitizen import archive, crawler, digest, feeds
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import EcitizenError, FetchError, UnsafeURLError
 from ecitizen.queries import ItemFilter, list_items, set_status
+from ecitizen.shell import tasks
+from ecitizen.shell.auth import AddressLimiter, LoginRefusedError, Principal, authenticate
+from ecitizen.shell.jobs import last_run_per_job, last_runs
 from ecitizen.storage import Item, Link, LinkCheck, LinkEvent, Snapshot, Source, User
 
 log = logging.getLogger("ecitizen.shell.web")
@@ -361,7 +362,7 @@ def sources() -> str:
 def discover_feed_url(app: App, url: str) -> str | None:
     """Fetch a user-entered page and find its feed (feeds.discover); None when it is a feed or none found."""
     try:
-        from ecitizen.feeds.discover import discover_feeds, looks_like_html
+        from ecitizen.feeds import discover_feeds, looks_like_html
     except ImportError:
         return None
     from ecitizen.fetch import fetch_configured
@@ -479,9 +480,9 @@ def source_toggle(source_id: int) -> BaseResponse:
 def check_source_body(app: App, name: str, kind: str) -> Callable[[threading.Event], dict[str, Any]]:
     def body(stop: threading.Event) -> dict[str, Any]:
         if kind == "feed":
-            report = tasks.domain("ecitizen.feeds.poll").poll(app, names=[name], force=True)
+            report = feeds.poll(app, names=[name], force=True)
         else:
-            report = tasks.domain("ecitizen.crawler.runner").crawl(app, names=[name])
+            report = crawler.crawl(app, names=[name])
         return dict(tasks.report_counts(report))
 
     return body
@@ -543,7 +544,6 @@ def link_detail(link_id: int) -> str:
 def link_accept_move(link_id: int) -> BaseResponse:
     """Accept the proposed new address (the archive package's ``apply_moves``)."""
     app = core()
-    catalogue = tasks.domain("ecitizen.archive.catalogue")
     with session_scope(app.engine) as s:
         link = s.get(Link, link_id)
         if link is None:
@@ -552,7 +552,7 @@ def link_accept_move(link_id: int) -> BaseResponse:
             flash("Новый адрес не предложен.", "warn")
             return redirect(url_for("admin.link_detail", link_id=link_id))
         old_url = link.url
-        moves = catalogue.apply_moves(s, now=app.now(), urls=[old_url])
+        moves = archive.apply_moves(s, now=app.now(), urls=[old_url])
         if moves and moves[0].applied:
             s.add(LinkEvent(link_id=link_id, at=app.now(), kind="moved", acknowledged=True,
                             summary=f"Адрес заменён вручную ({g.user.name}): {old_url} → {moves[0].new_url}"))
@@ -621,7 +621,7 @@ def link_snapshot(link_id: int) -> BaseResponse:
         if link is None:
             abort(404)
     try:
-        tasks.domain("ecitizen.archive.snapshot").take_snapshot(app, link)
+        archive.take_snapshot(app, link)
     except EcitizenError as exc:
         flash(f"Копия не сохранена: {exc}", "error")
     else:
@@ -652,9 +652,8 @@ def snapshot_view(snap_id: int) -> str:
 @manager_required
 def snapshot_frame(snap_id: int) -> BaseResponse:
     """The saved page, sanitised, served with a CSP sandbox (opaque origin, no scripts)."""
-    from ecitizen.shell.web import SANDBOX_CSP
-
     from ecitizen.html import sanitize_html
+    from ecitizen.shell.web import SANDBOX_CSP
 
     with session_scope(core().engine) as s:
         snap = s.get(Snapshot, snap_id)
@@ -713,7 +712,7 @@ def outputs_posters() -> BaseResponse:
         flash("Месяц укажите в виде ГГГГ-ММ.", "warn")
         return redirect(url_for("admin.outputs"))
     try:
-        paths = tasks.domain("ecitizen.digest.poster").make_posters(app, month=month, library=library)
+        paths = digest.make_posters(app, month=month, library=library)
     except EcitizenError as exc:
         flash(f"Плакаты не созданы: {exc}", "error")
         return redirect(url_for("admin.outputs"))
@@ -732,7 +731,7 @@ def outputs_media() -> BaseResponse:
             flash("Месяц укажите в виде ГГГГ-ММ.", "warn")
             return redirect(url_for("admin.outputs"))
     try:
-        paths = tasks.domain("ecitizen.digest.media").make_media_note(app, month=month)
+        paths = digest.make_media_note(app, month=month)
     except EcitizenError as exc:
         flash(f"Заметка не создана: {exc}", "error")
         return redirect(url_for("admin.outputs"))
@@ -745,7 +744,7 @@ def outputs_media() -> BaseResponse:
 def outputs_weekly() -> BaseResponse:
     app = core()
     try:
-        tasks.domain("ecitizen.digest.weekly").make_weekly(app, send=False)
+        digest.make_weekly(app, send=False)
     except EcitizenError as exc:
         flash(f"Обзор не создан: {exc}", "error")
         return redirect(url_for("admin.outputs"))

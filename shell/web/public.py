@@ -122,7 +122,7 @@ class PublicCache:
 # -- renderers (the digest package's: the same bytes ``publish`` writes as static files) -----------
 
 def _feed_views(app: App) -> list[Any]:
-    from ecitizen.digest.feeds import load_public_items
+    from ecitizen.digest import load_public_items
 
     with session_scope(app.engine) as session:
         return list(load_public_items(session))
@@ -136,7 +136,7 @@ def _feed(kind: str) -> Callable[[App], tuple[bytes, str]]:
     }[kind]
 
     def render(app: App) -> tuple[bytes, str]:
-        from ecitizen.digest.feeds import build_feeds
+        from ecitizen.digest import build_feeds
 
         return build_feeds(_feed_views(app), config=app.config, now=app.now())[kind], ctype
 
@@ -144,20 +144,20 @@ def _feed(kind: str) -> Callable[[App], tuple[bytes, str]]:
 
 
 def render_widget(app: App) -> tuple[bytes, str]:
-    from ecitizen.digest.feeds import render_widget_html
+    from ecitizen.digest import render_widget_html
 
     html = render_widget_html(_feed_views(app), config=app.config, now=app.now())
     return html.encode("utf-8"), "text/html; charset=utf-8"
 
 
 def render_widget_js(app: App) -> tuple[bytes, str]:
-    from ecitizen.digest.feeds import widget_js
+    from ecitizen.digest import widget_js
 
     return widget_js(), "text/javascript; charset=utf-8"
 
 
 def render_links(app: App) -> tuple[bytes, str]:
-    from ecitizen.digest.publish import render_links_html  # the archive's catalogue, as ``publish`` writes it
+    from ecitizen.digest import render_links_html  # the archive's catalogue, as ``publish`` writes it
 
     with session_scope(app.engine) as session:
         html = render_links_html(session, app.config, now=app.now())

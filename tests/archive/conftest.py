@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ecitizen.archive.catalogue import LinkInput, add_link
-from ecitizen.archive.checker import CheckReport, LinkResult, check_links
 
 from ecitizen.app import App
+from ecitizen.archive.catalogue import LinkInput, add_link
+from ecitizen.archive.checker import CheckReport, LinkResult, check_links
 from ecitizen.db import session_scope
 from ecitizen.storage import Link
 

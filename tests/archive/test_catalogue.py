@@ -9,6 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from lxml import etree
+from sqlmodel import select
+
+from ecitizen.app import App
 from ecitizen.archive import status as st
 from ecitizen.archive.catalogue import (
     LinkInput,
@@ -22,10 +26,6 @@ from ecitizen.archive.catalogue import (
     remove_link,
     render_catalogue_html,
 )
-from lxml import etree
-from sqlmodel import select
-
-from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import NotFoundError, UnsafeURLError
 from ecitizen.storage import Link, LinkCheck

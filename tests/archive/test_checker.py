@@ -7,11 +7,11 @@ import time
 from collections.abc import Callable
 
 import pytest
-from ecitizen.archive import status as st
-from ecitizen.archive.checker import check_links
 from sqlmodel import select
 
 from ecitizen.app import App
+from ecitizen.archive import status as st
+from ecitizen.archive.checker import check_links
 from ecitizen.db import session_scope
 from ecitizen.storage import LinkCheck, LinkEvent
 from tests.archive.conftest import add, by_url, check, get

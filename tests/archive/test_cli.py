@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+
+from ecitizen.app import App
 from ecitizen.archive import status as st
 from ecitizen.archive.checker import check_links
 from ecitizen.shell.cli import main
-
-from ecitizen.app import App
 from tests.archive.conftest import FAST_LINKS
 from tests.conftest import ROOT, base_config_data
 from tests.support.httpserver import LocalServer, Reply

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from ecitizen.archive import status as st
 from ecitizen.archive.decide import (
     CheckOutcome,

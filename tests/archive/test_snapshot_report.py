@@ -8,12 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from ecitizen.archive import status as st
-from ecitizen.archive.report import link_report
-from ecitizen.archive.snapshot import take_snapshot
 from sqlmodel import select
 
 from ecitizen.app import App
+from ecitizen.archive import status as st
+from ecitizen.archive.report import link_report
+from ecitizen.archive.snapshot import take_snapshot
 from ecitizen.db import session_scope
 from ecitizen.errors import FetchError
 from ecitizen.files import write_atomic

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import yaml
 from click.testing import CliRunner
-from ecitizen.shell.cli import main
 
+from ecitizen.shell.cli import main
 from tests.conftest import base_config_data
 
 

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ecitizen.crawler.jobs import CrawlReport
-from ecitizen.crawler.runner import crawl
 from sqlmodel import select
 
 from ecitizen.app import App
 from ecitizen.config import SourceConfig
+from ecitizen.crawler.jobs import CrawlReport
+from ecitizen.crawler.runner import crawl
 from ecitizen.db import session_scope
 from ecitizen.storage import Item, Source
 from ecitizen.store import seed_sources

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from ecitizen.crawler.settings import scrapy_settings, user_agent
-from ecitizen.shell.cli import main
 
 from ecitizen.config import load_config, parse_config
+from ecitizen.crawler.settings import scrapy_settings, user_agent
 from ecitizen.errors import ConfigError
+from ecitizen.shell.cli import main
 from ecitizen.source_settings import CRAWLER_KINDS, parse_source_settings
 from tests.conftest import ROOT, base_config_data
 from tests.crawler.conftest import HTML

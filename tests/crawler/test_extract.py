@@ -7,11 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from ecitizen.crawler import extract as ex
-from ecitizen.crawler.middlewares import CharsetMiddleware, detect_charset
 from parsel import Selector
 from scrapy.http import HtmlResponse, Request
 
+from ecitizen.crawler import extract as ex
+from ecitizen.crawler.middlewares import CharsetMiddleware, detect_charset
 from ecitizen.errors import ParseError, SelectorError
 from ecitizen.source_settings import parse_source_settings
 

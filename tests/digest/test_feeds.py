@@ -8,11 +8,11 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from ecitizen.digest.feeds import build_feeds, entry_id, load_public_items, render_widget_html, widget_js
-from ecitizen.digest.validate import atom_errors, jsonfeed_errors
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
+from ecitizen.digest.feeds import build_feeds, entry_id, load_public_items, render_widget_html, widget_js
+from ecitizen.digest.validate import atom_errors, jsonfeed_errors
 from ecitizen.pipeline import EntryData
 from tests.digest.conftest import HOSTILE_TITLE, add_items, nov, sample_entries
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import docx
 import pytest
-from ecitizen.digest.media import make_media_note
 
 from ecitizen.app import App
+from ecitizen.digest.media import make_media_note
 from ecitizen.errors import ConfigError
 from ecitizen.pipeline import EntryData
 from tests.digest.conftest import HOSTILE_TITLE, add_items, nov, sample_entries

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from ecitizen.digest.poster import make_posters
-from ecitizen.digest.select import fit_text
 
 from ecitizen.app import App
+from ecitizen.digest.poster import make_posters
+from ecitizen.digest.select import fit_text
 from ecitizen.errors import ConfigError, NotFoundError
 from ecitizen.pipeline import EntryData
 from tests.digest.conftest import HOSTILE_TITLE, SAMPLE, add_items, nov, sample_entries

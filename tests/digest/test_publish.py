@@ -9,14 +9,14 @@ import feedparser
 import pytest
 import yaml
 from click.testing import CliRunner
-from ecitizen.digest.poster import make_posters
-from ecitizen.digest.publish import publish
-from ecitizen.digest.validate import atom_errors, jsonfeed_errors
-from ecitizen.shell.cli import main
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
+from ecitizen.digest.poster import make_posters
+from ecitizen.digest.publish import publish
+from ecitizen.digest.validate import atom_errors, jsonfeed_errors
 from ecitizen.pipeline import EntryData
+from ecitizen.shell.cli import main
 from ecitizen.storage import Link
 from tests.conftest import base_config_data
 from tests.digest.conftest import add_items, nov, sample_entries

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from ecitizen.app import App
 from ecitizen.digest.media import make_media_note
 from ecitizen.digest.poster import make_posters
 from ecitizen.digest.render import Renderer
 from ecitizen.digest.weekly import make_weekly
-
-from ecitizen.app import App
 from ecitizen.errors import TemplateError
 from tests.digest.conftest import add_items, sample_entries
 

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from ecitizen.digest.periods import last_complete_week, month_period, previous_month, week_period, year_period
 from ecitizen.digest.select import (
     ItemView,

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ecitizen.digest.weekly import make_weekly
-from ecitizen.shell.cli import main
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
+from ecitizen.digest.weekly import make_weekly
 from ecitizen.errors import ConfigError, DeliveryError
 from ecitizen.pipeline import EntryData
+from ecitizen.shell.cli import main
 from ecitizen.storage import Link, LinkEvent, Source
 from tests.digest.conftest import HOSTILE_TITLE, add_items, nov, sample_entries
 from tests.digest.smtp import smtp_server

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from ecitizen.shell.cli import main
 
 from ecitizen.db import dispose_engines
+from ecitizen.shell.cli import main
 from tests.conftest import base_config_data
 from tests.feeds.helpers import news, rss
 from tests.support.httpserver import LocalServer, Reply

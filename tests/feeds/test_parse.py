@@ -8,10 +8,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from ecitizen.feeds.discover import discover_feeds, looks_like_html
-from ecitizen.feeds.parse import _cyrillic_stats, choose_encoding, parse_feed
 
 from ecitizen.errors import ParseError
+from ecitizen.feeds.discover import discover_feeds, looks_like_html
+from ecitizen.feeds.parse import _cyrillic_stats, choose_encoding, parse_feed
 from tests.feeds.helpers import rss
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)

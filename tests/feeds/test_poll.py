@@ -6,12 +6,12 @@ import gzip
 from datetime import timedelta
 
 import pytest
-from ecitizen.feeds.poll import poll
 from sqlalchemy import func, text
 from sqlmodel import select
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
+from ecitizen.feeds.poll import poll
 from ecitizen.storage import Item, Source
 from tests.feeds.helpers import add_source, get_source, news, rss
 from tests.support.httpserver import LocalServer, Reply, drip, endless

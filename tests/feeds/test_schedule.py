@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from ecitizen.feeds.schedule import freshness, next_due, retry_after
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)

@@ -8,13 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from ecitizen.shell.auth import add_user
-from ecitizen.shell.web import create_app
 from flask import Flask
 from flask.testing import FlaskClient
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
+from ecitizen.shell.auth import add_user
+from ecitizen.shell.web import create_app
 from ecitizen.storage import Item, Source
 
 PASSWORD = "correct-horse-1"

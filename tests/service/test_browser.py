@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ecitizen.shell.server import WebServer
-from ecitizen.shell.web import create_app
 
 from ecitizen.app import App
+from ecitizen.shell.server import WebServer
+from ecitizen.shell.web import create_app
 from tests.service.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"

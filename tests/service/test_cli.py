@@ -15,10 +15,10 @@ from typing import Any
 import requests
 import yaml
 from click.testing import CliRunner
-from ecitizen.shell.cli import main
 from sqlmodel import select
 
 from ecitizen.db import dispose_engines, session_scope
+from ecitizen.shell.cli import main
 from tests.conftest import ROOT, base_config_data
 
 
@@ -101,9 +101,8 @@ def test_run_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, out
     assert "stopped" in out
     # the persistent job store holds the schedule for the next start
-    from ecitizen.shell.scheduler import next_runs_from_store
-
     from ecitizen.app import App
+    from ecitizen.shell.scheduler import next_runs_from_store
 
     app = App(str(cfg))
     assert set(next_runs_from_store(app)) == {"publish"}

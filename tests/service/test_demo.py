@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ecitizen.shell.demo_portal import DemoPortal
 from sqlmodel import select
 
 from ecitizen.db import dispose_engines
+from ecitizen.shell.demo_portal import DemoPortal
 
 
 def test_demo_portal_serves_both_encodings_and_broken_targets() -> None:
@@ -55,9 +55,8 @@ def test_demo_cycle_runs_to_completion_offline(tmp_path: Path) -> None:
     dispose_engines()
 
     # the demo database is a normal one: job runs recorded, links checked, the demo user can log in
-    from ecitizen.shell.auth import authenticate
-
     from ecitizen.app import App
+    from ecitizen.shell.auth import authenticate
     from ecitizen.storage import JobRun, Link
 
     app = App(str(demo_dir / "config.yaml"))

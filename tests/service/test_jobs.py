@@ -8,17 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
+
+from ecitizen.app import App
+from ecitizen.db import session_scope
 from ecitizen.shell.jobs import (
-    JobUnavailableError,
     recover_interrupted,
     release,
     run_job,
     try_acquire,
 )
-from sqlmodel import select
-
-from ecitizen.app import App
-from ecitizen.db import session_scope
 from ecitizen.storage import JobLock, JobRun
 from tests.conftest import FixedClock
 
@@ -64,7 +63,6 @@ def test_successful_run_is_recorded_with_counts(app: App, clock: FixedClock) -> 
     ("exc", "outcome", "error_part"),
     [
         (RuntimeError("база недоступна"), "error", "база недоступна"),
-        (JobUnavailableError("модуль digest.poster не установлен"), "skipped", "ecitizen.digest.poster"),
     ],
 )
 def test_failing_body_is_recorded_never_raised(app: App, clock: FixedClock, exc: Exception, outcome: str,

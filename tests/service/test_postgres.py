@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ecitizen.shell.jobs import recover_interrupted, run_job, try_acquire
-from ecitizen.shell.scheduler import Service
 from sqlmodel import select
 
 from ecitizen.app import App
 from ecitizen.config import parse_config
 from ecitizen.db import session_scope
+from ecitizen.shell.jobs import recover_interrupted, run_job, try_acquire
+from ecitizen.shell.scheduler import Service
 from ecitizen.storage import JobRun
 from tests.conftest import FixedClock, base_config_data
 from tests.core.test_postgres import pg_url  # noqa: F401 - the module-scoped cluster fixture

@@ -7,12 +7,12 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
-from ecitizen.shell.web.public import PublicCache, is_not_modified
 from flask import Flask
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.queries import set_status
+from ecitizen.shell.web.public import PublicCache, is_not_modified
 from ecitizen.storage import Link
 
 PUBLIC = ["/feed.atom", "/feed.rss", "/feed.json", "/widget", "/widget.js", "/links"]

@@ -11,13 +11,13 @@ import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from ecitizen.shell import tasks
-from ecitizen.shell.scheduler import JOBSTORE_TABLE, Service, job_specs
 from sqlmodel import select
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import ConfigError
+from ecitizen.shell import tasks
+from ecitizen.shell.scheduler import JOBSTORE_TABLE, Service, job_specs
 from ecitizen.storage import JobRun
 
 ALL_JOBS = list(tasks.JOBS)
@@ -173,18 +173,3 @@ def test_two_services_on_one_database_never_overlap(make_app: Any) -> None:
     assert skipped.outcome == "skipped"
     assert counter["crawl"] == 1
     assert sorted(r.outcome for r in runs(app, "crawl")) == ["ok", "skipped"]
-
-
-def test_missing_domain_package_makes_the_job_skipped(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
-
-    real = importlib.import_module
-
-    def fake_import(name: str, *args: Any) -> Any:
-        if name == "ecitizen.digest.publish":
-            raise ModuleNotFoundError("No module named 'ecitizen.digest.publish'", name="ecitizen.digest.publish")
-        return real(name, *args)
-
-    monkeypatch.setattr(importlib, "import_module", fake_import)
-    result = Service(app).run_now("publish")
-    assert result.outcome == "skipped" and "ecitizen.digest.publish" in (result.error or "")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ecitizen.shell.tasks import current_month, job_title, previous_month, report_counts
 
 

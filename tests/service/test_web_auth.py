@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from ecitizen.shell.auth import MAX_FAILURES, add_user, get_user
-from ecitizen.shell.web import ADMIN_CSP, secret_key_for
 from flask import Flask
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import AuthError
+from ecitizen.shell.auth import MAX_FAILURES, add_user, get_user
+from ecitizen.shell.web import ADMIN_CSP, secret_key_for
 from tests.conftest import FixedClock
 from tests.service.conftest import PASSWORD, csrf_of, login
 

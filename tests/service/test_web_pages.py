@@ -105,7 +105,6 @@ def test_add_source_discovers_the_feed(manager: FlaskClient, server: LocalServer
 def test_add_source_refuses_private_targets_when_not_allowed(make_app: Any) -> None:
     from ecitizen.shell.auth import add_user
     from ecitizen.shell.web import create_app
-
     from tests.service.conftest import login
 
     app = make_app(http={"allow_private_targets": False})
