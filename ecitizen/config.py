@@ -207,6 +207,19 @@ class ScheduleConfig(_Model):
     monthly_outputs: str = "0 7 1 * *"
     publish: str = "*/15 * * * *"
 
+    @field_validator("*")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        """A bad cron string stops the config (``init`` too), not only ``run``; ``off``/``-``/empty: not scheduled."""
+        from apscheduler.triggers.cron import CronTrigger
+
+        if value and value.strip() not in ("-", "off"):
+            try:
+                CronTrigger.from_crontab(value, timezone="UTC")
+            except ValueError as exc:
+                raise ValueError(f"not a cron expression ({exc})") from None
+        return value
+
 
 class Config(_Model):
     database_url: str = "sqlite:///data/ecitizen.db"

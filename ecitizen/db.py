@@ -79,12 +79,39 @@ def alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
+#: the PostgreSQL advisory lock key held while migrating ("ecitizen" in ASCII, as a bigint)
+MIGRATION_LOCK_KEY = 0x6563_6974_697A_656E
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """One migrating process at a time, so two processes started together on a fresh database
+    never both create the same table: ``flock`` on a file beside a SQLite database (one machine),
+    a transaction-level advisory lock on PostgreSQL (taken in :func:`migrate`'s transaction)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def migrate(url: str) -> None:
-    """Create or upgrade the schema to the newest migration (idempotent)."""
+    """Create or upgrade the schema to the newest migration (idempotent, safe to run concurrently)."""
     engine = get_engine(url)
     cfg = alembic_config(url)
     try:
-        with engine.begin() as conn:
+        with _migration_lock(engine), engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "heads")
     except SQLAlchemyError as exc:

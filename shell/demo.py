@@ -287,7 +287,8 @@ def run_demo(*, demo_dir: str | Path = "data/demo", port: int = 8080, serve: boo
             from ecitizen.shell.server import run_service
 
             echo("Веб-интерфейс запущен; остановка — Ctrl-C.")
-            run_service(app, host="127.0.0.1", port=port, web=True, scheduler=False, stop_event=stop_event)
+            run_service(app, host="127.0.0.1", port=port, web=True, scheduler=False, stop_event=stop_event,
+                        echo=echo)
     finally:
         portal.stop()
         dispose_engines()

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 SITE = resources.files("ecitizen.shell") / "demo_site"
 #: the crawler's own sample pages (sitemaps, catalogue, Telegram preview, watched page) are served
 #: as they are, so the demo and the crawler tests read the same files
-SAMPLES = resources.files("crawler") / "samples"
+SAMPLES = resources.files("ecitizen.crawler") / "samples"
 
 #: (status, content type, body) of a route; ``base`` is the portal origin
 Route = Callable[[str], tuple[int, dict[str, str], bytes]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -63,8 +64,14 @@ class WebServer:
 
 
 def run_service(app: App, *, host: str | None = None, port: int | None = None, web: bool = True,
-                scheduler: bool = True, stop_event: threading.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or ``stop_event``). Nothing half-written on the way out."""
+                scheduler: bool = True, stop_event: threading.Event | None = None,
+                echo: Callable[[str], None] | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop_event``). Nothing half-written on the way out.
+
+    ``echo`` prints the two status lines (default: stdout; ``demo --json`` sends them to stderr so
+    that stdout holds exactly one JSON document).
+    """
+    say = echo or (lambda line: print(line, flush=True))
     from ecitizen.shell.scheduler import Service
     from ecitizen.shell.web import create_app
     from ecitizen.store import seed_sources
@@ -95,7 +102,7 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
             if server.host not in ("127.0.0.1", "localhost", "::1") and not cfg.web.secure_cookies:
                 log.warning("web.secure_cookies is off while listening on %s: put the service behind HTTPS "
                             "and turn it on", server.host)
-            print(f"e-citizen watch: web interface at {server.url}", flush=True)
+            say(f"e-citizen watch: web interface at {server.url}")
         while not stop.wait(1.0):
             pass
     finally:
@@ -106,4 +113,4 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
                 background.shutdown(wait=True)
         if server is not None:
             server.stop()
-        print("e-citizen watch: stopped", flush=True)
+        say("e-citizen watch: stopped")

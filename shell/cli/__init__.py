@@ -8,22 +8,14 @@ a silently absent command.
 
 from __future__ import annotations
 
-import click
-
 from ecitizen.shell.cli import archive, crawler, digest, feeds, service
 from ecitizen.shell.cli.base import main
 
-
-def _attach(parts: tuple[list[object], ...]) -> None:
-    for commands in parts:
-        for cmd in commands:
-            if isinstance(cmd, click.Command):
-                main.add_command(cmd)
-            elif callable(cmd):  # registers onto existing groups (``sources import-opml``)
-                cmd(main)
-
-
-_attach((feeds.commands, archive.commands, crawler.commands, digest.commands, service.commands))
+for command in (feeds.feeds_group, archive.links_group, crawler.crawl_cmd, digest.digest_group, digest.poster_cmd,
+                digest.media_note_cmd, digest.publish_cmd, service.run_cmd, service.demo_cmd, service.users_group,
+                service.jobs_group):
+    main.add_command(command)
+feeds.attach_opml(main)  # ``sources import-opml|export-opml`` join the core's ``sources`` group
 
 
 def run() -> None:

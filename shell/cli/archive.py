@@ -257,7 +257,7 @@ def links_review(urls: tuple[str, ...], ack_events: bool) -> None:
 
 
 @command(links_group, "report")
-@click.option("--days", default=7, show_default=True, help="Events of the last N days.")
+@click.option("--days", type=click.IntRange(min=1), default=7, show_default=True, help="Events of the last N days.")
 @json_option
 def links_report(days: int, as_json: bool) -> None:
     """Counts by status, links that need a person, recent changes, oldest unreviewed."""
@@ -289,6 +289,3 @@ def links_report(days: int, as_json: bool) -> None:
         for u in report.oldest_unreviewed:
             when = u.reviewed_at.date().isoformat() if u.reviewed_at else "никогда"
             click.echo(f"  {when}: {u.title or display_url(u.url)}")
-
-
-commands = [links_group]

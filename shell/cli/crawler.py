@@ -35,6 +35,3 @@ def crawl_cmd(names: tuple[str, ...], timeout: float, as_json: bool) -> None:
         click.echo(f"log: {report.log_path}")
     if report.error or any(s.outcome == "not_found" for s in report.sources):
         raise SystemExit(1)
-
-
-commands = [crawl_cmd]

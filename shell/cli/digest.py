@@ -77,9 +77,6 @@ def publish_cmd(out_dir: Path, as_json: bool) -> None:
     _print_paths(paths, as_json)
 
 
-commands = [digest_group, poster_cmd, media_note_cmd, publish_cmd]
-
-
 def _print_paths(paths: Iterable[Path], as_json: bool) -> None:
     """The written files: one JSON array of paths, or one path per line."""
     if as_json:

@@ -5,9 +5,8 @@ A thin loop over :func:`feeds.poll.poll` and :mod:`feeds.opml`; heavy imports st
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
+from pathlib import Path
 
 import click
 
@@ -50,7 +49,7 @@ def poll_cmd(names: tuple[str, ...], force: bool, as_json: bool) -> None:
     )
 
 
-def _attach_opml(main: click.Group) -> None:
+def attach_opml(main: click.Group) -> None:
     sources = main.commands.get("sources")
     if not isinstance(sources, click.Group):
         return
@@ -84,6 +83,7 @@ def _attach_opml(main: click.Group) -> None:
         """Write the feed sources as OPML 2.0 to FILE (or stdout)."""
         from ecitizen.db import session_scope
         from ecitizen.feeds import export_sources, render_opml
+        from ecitizen.files import write_atomic
 
         app = get_app()
         with session_scope(app.engine) as session:
@@ -92,17 +92,7 @@ def _attach_opml(main: click.Group) -> None:
             sys.stdout.buffer.write(data + b"\n")
             sys.stdout.flush()
             return
-        folder = os.path.dirname(os.path.abspath(file))
-        fd, tmp = tempfile.mkstemp(prefix=".opml-", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data + b"\n")
-            os.replace(tmp, file)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_atomic(Path(file).absolute(), data + b"\n")
         click.echo(f"wrote {file}", err=True)
 
 
-commands = [feeds_group, _attach_opml]

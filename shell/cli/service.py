@@ -16,7 +16,7 @@ from ecitizen.shell.cli.base import command, config_option, emit_json, get_app, 
 @click.command("run")
 @config_option
 @click.option("--host", default=None, help="Web interface address (default: web.host).")
-@click.option("--port", type=int, default=None, help="Web interface port (default: web.port).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Web interface port (default: web.port).")
 @click.option("--no-web", is_flag=True, help="Only the scheduler, no web interface.")
 @click.option("--no-scheduler", is_flag=True, help="Only the web interface, no scheduled jobs.")
 def run_cmd(host: str | None, port: int | None, no_web: bool, no_scheduler: bool) -> None:
@@ -29,7 +29,7 @@ def run_cmd(host: str | None, port: int | None, no_web: bool, no_scheduler: bool
 
 
 @click.command("demo")
-@click.option("--port", type=int, default=8080, show_default=True, help="Web interface port.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="Web interface port.")
 @click.option("--dir", "demo_dir", type=click.Path(file_okay=False), default="data/demo", show_default=True,
               help="Where the demo config, database and outputs go.")
 @click.option("--no-serve", "--cycle-only", "cycle_only", is_flag=True,
@@ -110,7 +110,7 @@ def jobs_group() -> None:
 
 
 @command(jobs_group, "runs")
-@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @json_option
 def jobs_runs(limit: int, as_json: bool) -> None:
     """The last recorded job runs."""
@@ -158,6 +158,3 @@ def run_json(r: Any) -> dict[str, Any]:
         "counts": getattr(r, "counts", {}),
         "error": getattr(r, "error", None),
     }
-
-
-commands = [run_cmd, demo_cmd, users_group, jobs_group]

@@ -96,3 +96,14 @@ def test_items_list_filters_and_review(tmp_path: Path) -> None:
     assert r.exit_code == 1 and "#999" in r.output
     r = CliRunner().invoke(main, ["items", "list", "--since", "garbage", "--config", str(cfg)])
     assert r.exit_code == 2
+
+
+def test_bad_cron_stops_init_and_writes_nothing(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path, sources=[{"name": "x", "url": "https://e.org/feed"}])
+    data = yaml.safe_load(cfg.read_text(encoding="utf-8"))
+    data["schedule"] = {"feeds_poll": "99 * * * *"}
+    cfg.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    r = CliRunner().invoke(main, ["init", "--config", str(cfg)])
+    assert r.exit_code == 2
+    assert "schedule.feeds_poll: not a cron expression" in r.output
+    assert not (tmp_path / "test.db").exists()

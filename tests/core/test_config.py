@@ -37,6 +37,8 @@ def test_repo_config_is_valid_and_complete() -> None:
         (lambda d: d["sources"][0].__setitem__("topics", ["nope"]), "sources[0].topics[0]", "unknown topic"),
         (lambda d: d["topics"][0].pop("keywords"), "topics[0].keywords", "required key is missing"),
         (lambda d: d["http"].__setitem__("max_redirects", -1), "http.max_redirects", "greater than or equal"),
+        (lambda d: d.setdefault("schedule", {}).__setitem__("feeds_poll", "99 * * * *"), "schedule.feeds_poll",
+         "not a cron expression"),
     ],
 )
 def test_bad_config_names_the_key(mutate, key: str, problem: str) -> None:

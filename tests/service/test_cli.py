@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 import yaml
 from click.testing import CliRunner
@@ -78,9 +78,8 @@ def test_run_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     port = _free_port()
     off = {k: "off" for k in ("feeds_poll", "crawl", "links_check", "weekly_digest", "monthly_outputs")}
     cfg = write_config(tmp_path, web={"host": "127.0.0.1", "port": port}, schedule={**off, "publish": "* * * * *"})
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-c", "from ecitizen.shell.cli import run; run()", "--config", str(cfg), "run"], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -126,8 +125,9 @@ def _commands(group: Any, prefix: str = "") -> list[str]:
 
 
 def test_every_service_command_is_documented_in_the_readme() -> None:
-    from ecitizen.shell.cli.service import commands
+    from ecitizen.shell.cli import main
 
+    commands = [main.commands[n] for n in ("run", "demo", "users", "jobs")]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     names: list[str] = []
     for cmd in commands:
@@ -144,3 +144,71 @@ def test_demo_refuses_a_busy_port_before_doing_any_work(tmp_path: Path) -> None:
         r = invoke("demo", "--port", str(port), "--dir", str(tmp_path / "demo"))
     assert r.exit_code == 1 and f"port {port}" in r.output and "--port" in r.output
     assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_services_started_together_on_a_fresh_database(tmp_path: Path, attempt: int) -> None:
+    """Both migrate and start their scheduler; neither fails on "table already exists"."""
+    off = {k: "off" for k in ("feeds_poll", "crawl", "links_check", "weekly_digest", "monthly_outputs")}
+    cfg = write_config(tmp_path, schedule={**off, "publish": "0 3 * * *"})
+    cmd = [sys.executable, "-c", "from ecitizen.shell.cli import run; run()", "--config", str(cfg), "run", "--no-web"]
+    procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 60
+        from ecitizen.db import dispose_engines as _dispose
+
+        while time.monotonic() < deadline and any(p.poll() is None for p in procs):
+            db = tmp_path / "test.db"
+            if db.exists():
+                import sqlite3
+
+                with sqlite3.connect(db, timeout=5) as conn:
+                    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                    if "apscheduler_jobs" in tables and conn.execute("SELECT count(*) FROM apscheduler_jobs").fetchone()[0]:
+                        time.sleep(1.0)  # let the second one finish starting too
+                        break
+            time.sleep(0.2)
+        _dispose()
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        outs = [p.communicate(timeout=30)[0] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    for p, out in zip(procs, outs, strict=True):
+        assert "Traceback" not in out and "already exists" not in out, out
+        assert p.returncode == 0, out
+
+
+@pytest.mark.parametrize("args", [["jobs", "runs", "--limit", "-5"], ["jobs", "runs", "--limit", "0"],
+                                  ["demo", "--port", "0"], ["run", "--port", "70000"]])
+def test_bad_arguments_exit_2(tmp_path: Path, args: list[str]) -> None:
+    cfg = str(write_config(tmp_path))
+    r = invoke(*args, "--config", cfg)
+    assert r.exit_code == 2, r.output
+
+
+def test_demo_json_in_serve_mode_prints_one_json_document(tmp_path: Path) -> None:
+    """With --json, stdout holds exactly one JSON document even while the web interface runs."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "from ecitizen.shell.cli import run; run()", "demo", "--json",
+                             "--port", str(port), "--dir", str(tmp_path / "demo")], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    doc = json.loads(out)
+    assert doc["password"] and "stopped" in err
