@@ -1,7 +1,10 @@
 """HTML sanitising and HTML-to-text, with nh3 (Ammonia).
 
 Pure functions. Everything from outside is untrusted: the allowlist keeps text structure and
-links only; no script, style, iframe, event handlers, ``javascript:`` or ``data:`` URLs.
+links only; no script, style, iframe, event handlers, ``javascript:`` or ``data:`` URLs, and no
+images (a remote ``<img>`` in a summary would be loaded by the manager's mail client: a tracking
+pixel). Bidi controls and zero-width characters, which can hide or reorder what a reader sees,
+are removed from every text and fragment.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ import re
 import nh3
 
 ALLOWED_TAGS = frozenset(
-    {"a", "p", "br", "ul", "ol", "li", "b", "strong", "i", "em", "blockquote", "h3", "h4", "h5", "h6", "img"}
+    {"a", "p", "br", "ul", "ol", "li", "b", "strong", "i", "em", "blockquote", "h3", "h4", "h5", "h6"}
 )
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _WS = re.compile(r"\s+")
 _BLOCK = re.compile(r"<\s*(br|/p|/li|/h\d|/div|/tr|/blockquote)\b[^>]*>", re.I)
-#: bidi control characters that can reorder what a reader sees
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+#: bidi controls (reorder what a reader sees) and zero-width/invisible characters (hide text,
+#: split words so filters miss them): LRE..RLO, LRI..PDI, LRM/RLM/ALM, ZWSP/ZWNJ/ZWJ, word joiner
+#: and invisible operators, BOM/ZWNBSP, Mongolian vowel separator, soft hyphen
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\u2060-\u2064\ufeff\u180e\u00ad]")
 #: control characters (Unicode category Cc) except tab and newline
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -29,6 +34,7 @@ def sanitize_html(fragment: str, *, base_url: str | None = None) -> str:
     """Allowlist-sanitise an HTML fragment; relative links are made absolute when a base is given."""
     if not fragment:
         return ""
+    fragment = strip_invisible(fragment)
     if base_url:
         from urllib.parse import urljoin
 
@@ -49,6 +55,11 @@ def sanitize_html(fragment: str, *, base_url: str | None = None) -> str:
         attribute_filter=attribute_filter,
         strip_comments=True,
     )
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without bidi controls, zero-width characters and C0/C1 controls (tab, newline kept)."""
+    return _CONTROL.sub("", _BIDI.sub("", text))
 
 
 def html_to_text(fragment: str) -> str:

@@ -10,6 +10,7 @@ Must not import storage, network or any domain package.
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,6 +23,9 @@ from ecitizen.urls import canonical_url, is_http_url
 
 TITLE_MAX = 500
 SUMMARY_TEXT_MAX = 4000
+#: a longer sanitised summary is replaced by its (capped) text as one paragraph: one hostile
+#: 340,000-character summary must not make every public feed and the digest huge
+SUMMARY_HTML_MAX = 12_000
 #: items whose titles are this similar and whose dates are this close form one cluster
 CLUSTER_SIMILARITY = 0.82
 CLUSTER_WINDOW = timedelta(days=3)
@@ -119,6 +123,8 @@ def prepare_entry(entry: EntryData, rules: Rules, *, base_url: str | None = None
     url = canonical_url(raw_url) if raw_url else ""
     summary_html = sanitize_html(entry.summary_html, base_url=url or base_url)
     summary_text = clean_text(html_to_text(summary_html), max_length=SUMMARY_TEXT_MAX)
+    if len(summary_html) > SUMMARY_HTML_MAX:
+        summary_html = f"<p>{html.escape(summary_text, quote=False)}</p>"
     title = clean_text(entry.title or "", max_length=TITLE_MAX)
     if not title:
         title = clean_text(summary_text, max_length=120)

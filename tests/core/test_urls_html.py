@@ -71,3 +71,26 @@ def test_sanitize_absolutises_links_and_text_helpers() -> None:
     assert html_to_text("<p>Пенсии &amp; выплаты</p><p>вторая</p>") == "Пенсии & выплаты\nвторая"
     assert clean_text("  a\u202eb\n c ") == "ab c"
     assert clean_text("x" * 600, max_length=10) == "x" * 9 + "…"
+
+
+def test_invisible_and_bidi_characters_never_reach_stored_text() -> None:
+    from ecitizen.html import clean_text, sanitize_html
+
+    hostile = "Гос\u200bуслуги\u200d: \u202eновая\u202c услуга\ufeff\u2060"
+    assert clean_text(hostile) == "Госуслуги: новая услуга"
+    assert sanitize_html(f"<p>{hostile}</p>") == "<p>Госуслуги: новая услуга</p>"
+
+
+def test_summaries_carry_no_images_even_relative_ones() -> None:
+    from ecitizen.html import sanitize_html
+
+    out = sanitize_html('<p>Текст <img src="/pixel.gif?u=manager" alt="x"></p>', base_url="https://tracker.example/")
+    assert "img" not in out and "tracker" not in out and "Текст" in out
+
+
+def test_huge_summary_is_capped() -> None:
+    from ecitizen.pipeline import SUMMARY_HTML_MAX, SUMMARY_TEXT_MAX, EntryData, Rules, prepare_entry
+
+    entry = EntryData(title="Новость", url="https://example.org/n/1", summary_html="<p>" + "слово " * 60_000 + "</p>")
+    item = prepare_entry(entry, Rules(topics=(), services=()))
+    assert len(item.summary_html) <= SUMMARY_HTML_MAX and len(item.summary_text) <= SUMMARY_TEXT_MAX
