@@ -22,6 +22,7 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 
 from ecitizen.app import App
@@ -62,6 +63,21 @@ def trigger_for(spec: JobSpec, config: Config) -> CronTrigger:
     return CronTrigger.from_crontab(spec.cron, timezone=config.tz)
 
 
+class _Scheduler(BackgroundScheduler):
+    """APScheduler's background scheduler that does nothing once stopped.
+
+    Its loop runs ``_process_jobs`` once more after ``shutdown()`` wakes it, and would hand a job
+    that fell due meanwhile to the closed executor (a traceback, and the run lost: its next run
+    time is advanced anyway). Stopped, a due job stays due in the store and fires at next start.
+    """
+
+    def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:
+            return None
+        result: float | None = super()._process_jobs()
+        return result
+
+
 # -- the active service of this process (fire() finds it) -----------------------------------------
 _active: Service | None = None
 _active_lock = threading.Lock()
@@ -87,6 +103,7 @@ class Service:
         self.scheduler: BackgroundScheduler | None = None
         self._running: set[str] = set()
         self._running_lock = threading.Lock()
+        self._running_done = threading.Condition(self._running_lock)
 
     # -- running jobs ---------------------------------------------------------------------------
     def run_now(self, job_name: str, *, record_as: str | None = None) -> RunResult:
@@ -103,6 +120,7 @@ class Service:
         finally:
             with self._running_lock:
                 self._running.discard(name)
+                self._running_done.notify_all()
 
     def run_body(self, name: str, body: Callable[[threading.Event], Any]) -> RunResult:
         """Run an ad-hoc body (e.g. "check this source now") as a recorded, locked job."""
@@ -126,7 +144,7 @@ class Service:
         specs = job_specs(cfg)  # config errors before anything starts
         recover_interrupted(self.app.engine, now=self.app.now())
         store = SQLAlchemyJobStore(engine=self.app.engine, tablename=JOBSTORE_TABLE)
-        sched = BackgroundScheduler(
+        sched = _Scheduler(
             jobstores={"default": store},
             executors={"default": ThreadPoolExecutor(max_workers=max(2, len(specs)))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -172,6 +190,14 @@ class Service:
         global _active
         self.stop_event.set()
         if self.scheduler is not None and self.scheduler.running:
+            # Paused, and the running units awaited here, before APScheduler's shutdown: its loop
+            # only skips work while *paused*; after shutdown() marks it stopped it would still hand
+            # a job that falls due during the wait to the closed executor ("cannot schedule new
+            # futures after shutdown").
+            self.scheduler.pause()
+            if wait:
+                with self._running_done:
+                    self._running_done.wait_for(lambda: not self._running)
             self.scheduler.shutdown(wait=wait)
         with _active_lock:
             if _active is self:

@@ -48,9 +48,9 @@ def test_job_specs_from_config(make_app: Any) -> None:
 
 
 def test_bad_cron_names_the_key(make_app: Any) -> None:
-    app = make_app(schedule={"publish": "every day"})
+    """Checked with the config itself, so ``init`` refuses it too (not only ``run``)."""
     with pytest.raises(ConfigError) as err:
-        job_specs(app.config)
+        make_app(schedule={"publish": "every day"})
     assert err.value.key == "schedule.publish"
 
 
@@ -173,3 +173,36 @@ def test_two_services_on_one_database_never_overlap(make_app: Any) -> None:
     assert skipped.outcome == "skipped"
     assert counter["crawl"] == 1
     assert sorted(r.outcome for r in runs(app, "crawl")) == ["ok", "skipped"]
+
+
+def test_a_job_due_while_stopping_is_not_submitted(make_app: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """SIGTERM during a long job: another job falling due while the first finishes must not end in
+    APScheduler's "cannot schedule new futures after shutdown" traceback."""
+    from ecitizen.shell.scheduler import _FIRE_REF
+
+    app = make_app(schedule={name: "off" for name in ALL_JOBS})
+    gate = threading.Event()
+    ran: list[str] = []
+
+    def slow(app: App, stop: threading.Event) -> dict[str, Any]:
+        ran.append("slow")
+        gate.wait(10)
+        return {}
+
+    def quick(app: App, stop: threading.Event) -> dict[str, Any]:
+        ran.append("quick")
+        return {}
+
+    svc = Service(app, tasks_map={"slow": slow, "quick": quick})
+    svc.start()
+    assert svc.scheduler is not None
+    now = datetime.now(UTC)
+    svc.scheduler.add_job(_FIRE_REF, "date", run_date=now + timedelta(seconds=0.2), args=["slow"], id="slow")
+    svc.scheduler.add_job(_FIRE_REF, "date", run_date=now + timedelta(seconds=1.0), args=["quick"], id="quick")
+    assert wait_for(lambda: "slow" in svc.running)
+    threading.Timer(2.0, gate.set).start()  # "quick" falls due while stop() waits for "slow"
+    with caplog.at_level("DEBUG"):
+        svc.stop(wait=True)
+    assert ran == ["slow"]
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") or r.exc_info], \
+        [r.getMessage() for r in caplog.records]
