@@ -2,7 +2,8 @@
 
 Layout (pure core, thin adapters):
 
-* ``status``    — the statuses and their Russian explanations (data only)
+* ``status``    — the statuses, their Russian labels and explanations, which need a person and
+  which are hidden from the public (data only; the one owner of this vocabulary)
 * ``decide``    — pure decisions: ``classify_check``, ``next_state``, soft-404 and change rules
 * ``textdiff``  — pure text normalisation, change share and readable diffs
 * ``probe``     — the HTTP adapter (aiohttp): per-host politeness, HEAD/GET, retries
@@ -31,26 +32,48 @@ from ecitizen.archive.catalogue import (
     link_json,
     list_links,
     pending_moves,
+    public_url,
     remove_link,
     render_catalogue_html,
 )
 from ecitizen.archive.checker import CheckReport, check_links
-from ecitizen.archive.report import LinkReport, link_report
+from ecitizen.archive.report import AttentionItem, ChangeEvent, LinkReport, Unreviewed, link_report
 from ecitizen.archive.snapshot import SnapshotResult, take_snapshot
-from ecitizen.archive.status import FAILURES, NEEDS_PERSON, STATUS_EXPLANATIONS, STATUS_LABELS, STATUSES
+from ecitizen.archive.status import (
+    ATTENTION_REASONS,
+    CHANGED,
+    CHANGED_EXPLANATION,
+    FAILURES,
+    HIDDEN_FROM_PUBLIC,
+    NEEDS_PERSON,
+    PUBLIC_NOTES,
+    SHOWN_WITH_NEW_URL,
+    STATUS_EXPLANATIONS,
+    STATUS_LABELS,
+    STATUSES,
+)
 
 __all__ = [
+    "ATTENTION_REASONS",
+    "CHANGED",
+    "CHANGED_EXPLANATION",
     "FAILURES",
+    "HIDDEN_FROM_PUBLIC",
     "NEEDS_PERSON",
+    "PUBLIC_NOTES",
+    "SHOWN_WITH_NEW_URL",
     "STATUSES",
     "STATUS_EXPLANATIONS",
     "STATUS_LABELS",
+    "AttentionItem",
+    "ChangeEvent",
     "CheckReport",
     "ImportReport",
     "LinkInput",
     "LinkReport",
     "Move",
     "SnapshotResult",
+    "Unreviewed",
     "add_link",
     "apply_moves",
     "check_links",
@@ -62,6 +85,7 @@ __all__ = [
     "link_report",
     "list_links",
     "pending_moves",
+    "public_url",
     "remove_link",
     "render_catalogue_html",
     "take_snapshot",

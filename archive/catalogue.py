@@ -425,13 +425,6 @@ a { color: #0645ad; } li { margin: 0.6em 0; } .url { color: #333; font-size: 0.9
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=False)
 _template = _env.from_string(_PAGE)
 
-_PUBLIC_NOTES = {
-    st.BROKEN: "страница сейчас недоступна", st.SOFT_404: "страница сейчас недоступна",
-    st.SERVER_ERROR: "сайт сейчас отвечает с ошибкой", st.DNS_ERROR: "сайт сейчас недоступен",
-    st.CONNECTION_ERROR: "сайт сейчас недоступен", st.TIMEOUT: "сайт сейчас отвечает медленно",
-}
-
-
 def _format_generated(generated_at: datetime) -> str:
     from ecitizen.dates import format_ru_date
 
@@ -441,8 +434,12 @@ def _format_generated(generated_at: datetime) -> str:
         return generated_at.strftime("%d.%m.%Y")
 
 
-#: confirmed gone: not offered to the public unless asked (a QR code to a dead page is the failure)
-HIDDEN_FROM_PUBLIC = frozenset({st.BROKEN, st.SOFT_404, st.DNS_ERROR})
+def public_url(link: Link) -> str:
+    """The address the public is given: for a moved link, where its last check ended (the permanent
+    redirect's target, reached and working), else the link's own."""
+    if link.status in st.SHOWN_WITH_NEW_URL and link.final_url:
+        return link.final_url
+    return link.url
 
 
 def render_catalogue_html(links: Sequence[Link], *, title: str = "Виртуальный кабинет электронного гражданина",
@@ -450,17 +447,19 @@ def render_catalogue_html(links: Sequence[Link], *, title: str = "Виртуал
                           include_unavailable: bool = False) -> str:
     """The public catalogue page: Russian, grouped by category, valid HTML5, no scripts.
 
-    Links confirmed gone (broken, soft_404, dns_error) are left out unless ``include_unavailable``;
-    links with a temporary problem stay, with a short note.
+    Links confirmed gone (:data:`status.HIDDEN_FROM_PUBLIC`) are left out unless
+    ``include_unavailable``; links with a temporary problem stay, with a short note; a moved link
+    is offered at its new address (:data:`status.SHOWN_WITH_NEW_URL`).
     """
     by_cat: dict[str, list[dict[str, Any]]] = {}  # category -> entries
-    links = [lk for lk in links if include_unavailable or lk.status not in HIDDEN_FROM_PUBLIC]
+    links = [lk for lk in links if include_unavailable or lk.status not in st.HIDDEN_FROM_PUBLIC]
     for link in links:
-        shown = display_url(link.url)
-        href = link.url if link.url.startswith(("http://", "https://")) else "#"
+        url = public_url(link)
+        shown = display_url(url)
+        href = url if url.startswith(("http://", "https://")) else "#"
         entry: dict[str, Any] = {
             "href": href, "shown": shown, "title": link.title or shown, "description": link.description,
-            "audience": link.audience, "tags": list(link.tags), "note": _PUBLIC_NOTES.get(link.status, ""),
+            "audience": link.audience, "tags": list(link.tags), "note": st.PUBLIC_NOTES.get(link.status, ""),
         }
         by_cat.setdefault(link.category.strip() or UNCATEGORISED, []).append(entry)
     order = [c for c in CATEGORIES if c in by_cat]

@@ -60,7 +60,8 @@ class Observation:
     final_url: str | None = None
     #: the redirect chain: (status, absolute target URL) per hop
     redirects: tuple[tuple[int, str], ...] = ()
-    #: adapter-level failure: timeout | dns | connect | tls | redirect_loop | too_many_redirects | refused
+    #: adapter-level failure: timeout | dns | connect | tls | redirect_loop | too_many_redirects |
+    #: bad_redirect | refused (a private-network target)
     error: str | None = None
     error_detail: str = ""
     content_type: str = ""
@@ -88,10 +89,11 @@ _ERROR_OUTCOMES: dict[str, tuple[str, str]] = {
     "dns": (st.DNS_ERROR, "имя сайта не найдено (DNS)"),
     "connect": (st.CONNECTION_ERROR, "соединение не установлено или оборвано"),
     "tls": (st.TLS_ERROR, "сертификат сайта не прошёл проверку"),
-    "redirect_loop": (st.SERVER_ERROR, "сайт перенаправляет по кругу (петля перенаправлений)"),
+    "redirect_loop": (st.BROKEN, st.REDIRECT_LOOP_DETAIL),
     "too_many_redirects": (st.SERVER_ERROR, "слишком длинная цепочка перенаправлений"),
     "bad_redirect": (st.SERVER_ERROR, "сайт перенаправляет на неверный адрес"),
-    "refused": (st.BLOCKED, "адрес запрещён настройками (частная сеть или не http)"),
+    #: a hop to a private-network address (or not http): never requested (see ecitizen.netguard)
+    "refused": (st.BLOCKED, "адрес в частной сети (внутренний, локальный или служебный): запрос запрещён настройками"),
 }
 
 
@@ -180,7 +182,10 @@ def classify_check(obs: Observation) -> CheckOutcome:
     if permanent and not _same_target(obs.url, final):
         return out(st.MOVED, f"постоянное перенаправление на {final}", canonical_url(final))
     if obs.canonical:
-        canon = canonical_url(obs.canonical, base=final)
+        try:
+            canon = canonical_url(obs.canonical, base=final)
+        except ValueError:  # a canonical link with an invalid host is ignored
+            canon = ""
         if urlsplit(canon).scheme in ("http", "https") and not _same_target(canon, final):
             return out(st.MOVED, f"страница указывает свой основной адрес: {canon}", canon)
     if obs.redirects and not _same_target(obs.url, final):

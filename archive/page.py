@@ -7,17 +7,14 @@ extraction (trafilatura, 1–200 ms): the main text is only re-extracted when th
 
 from __future__ import annotations
 
-import codecs
 import hashlib
-import re
 from dataclasses import dataclass
 
 import lxml.html
 from lxml import etree
 
 from ecitizen.archive.textdiff import normalise_text
-
-_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_\-]+)""", re.I)
+from ecitizen.textcodec import decode_html
 
 
 @dataclass(frozen=True)
@@ -34,32 +31,9 @@ class PageInfo:
 
 
 def decode_body(body: bytes, charset: str | None) -> str:
-    """Decode with the header charset, else the meta charset, else UTF-8, else detect (cp1251 sites).
-
-    A declared charset is trusted (bad bytes replaced): bodies are capped, so the last character
-    may be cut in half, and that must not send a 500 KB page through the slow detector.
-    """
-    candidates: list[str] = []
-    if charset:
-        candidates.append(charset)
-    m = _CHARSET.search(body[:4096])
-    if m:
-        candidates.append(m.group(1).decode("ascii", "replace"))
-    for enc in candidates:
-        try:
-            codecs.lookup(enc)
-        except LookupError:
-            continue
-        return body.decode(enc, errors="replace")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(body) - 4:  # only the cut at the cap is broken
-            return body.decode("utf-8", errors="replace")
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(body).best()
-    return str(best) if best is not None else body.decode("utf-8", "replace")
+    """The page's text: the core's one decoder (:func:`ecitizen.textcodec.decode_html`), which checks
+    the header and meta charsets against the bytes and tolerates a character cut at the cap."""
+    return decode_html(body, charset).text
 
 
 def analyse_html(html: str) -> PageInfo:

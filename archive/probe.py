@@ -2,9 +2,15 @@
 
 Owns: politeness (a global limit, a per-host limit and a minimum interval between request starts
 to the same host), HEAD/GET choice, manual redirect following (to see every hop), the body cap and
-the total deadline per response, retries with backoff (timeouts, connection drops, 429 with
-Retry-After, 5xx), the per-host "random path" baseline for soft-404 detection, and the translation
-of aiohttp/ssl errors into the short error kinds of :class:`archive.decide.Observation`.
+the total deadline per request (connect to last byte, headers included), retries with backoff
+(timeouts, connection drops, 429 with Retry-After, 5xx), the per-host "random path" baseline for
+soft-404 detection, and the translation of aiohttp/ssl errors into the short error kinds of
+:class:`archive.decide.Observation`.
+
+Private targets: every hop's URL is checked before its request (literal addresses, local names),
+and every host name is resolved by :class:`GuardedResolver` — the core's
+:class:`~ecitizen.netguard.NetGuard`, which refuses private addresses — so aiohttp connects to
+exactly the addresses that were checked.
 
 Decisions are not made here: :func:`archive.decide.classify_check` reads the observation.
 """
@@ -14,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import ipaddress
 import secrets
 import socket
 import ssl
@@ -33,7 +38,8 @@ from yarl import URL
 from ecitizen.archive.decide import HostBaseline, Observation, prefers_head, resolve_location
 from ecitizen.archive.page import analyse_html, decode_body
 from ecitizen.config import HttpConfig, LinksConfig
-from ecitizen.urls import check_public_url, is_http_url
+from ecitizen.netguard import HostTable, NetGuard, UnsafeTargetError
+from ecitizen.urls import is_http_url
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 HEAD_HOSTILE = frozenset({400, 403, 404, 405, 406, 410, 500, 501, 502, 503})
@@ -140,6 +146,8 @@ class HostGate:
 
 def _translate(exc: BaseException) -> tuple[str, str]:
     """aiohttp/ssl/socket exceptions → (error kind, short detail)."""
+    if isinstance(exc, UnsafeTargetError):
+        return "refused", str(exc)[:300]
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return "timeout", "время ожидания истекло"
     if isinstance(exc, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError)):
@@ -155,21 +163,19 @@ def _translate(exc: BaseException) -> tuple[str, str]:
     return "connect", f"{type(exc).__name__}: {exc}"[:300]
 
 
-class StaticResolver(aiohttp.abc.AbstractResolver):
-    """Resolve names from a fixed table (tests, demo); unknown names fail like a DNS miss."""
+class GuardedResolver(aiohttp.abc.AbstractResolver):
+    """aiohttp's resolver: each name resolved once by the :class:`NetGuard` (system DNS in a worker
+    thread, or the guard's table), private addresses refused with :class:`UnsafeTargetError`; the
+    connector then connects to exactly the addresses returned here."""
 
-    def __init__(self, hosts: Mapping[str, str]) -> None:
-        self.hosts = {k.lower(): v for k, v in hosts.items()}
+    def __init__(self, guard: NetGuard) -> None:
+        self.guard = guard
 
     async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[ResolveResult]:
-        try:
-            address = str(ipaddress.ip_address(host))
-        except ValueError:
-            address = self.hosts.get(host.lower().rstrip("."), "")
-        if not address:
-            raise OSError(socket.EAI_NONAME, f"name not known: {host}")
-        return [ResolveResult(hostname=host, host=address, port=port, family=socket.AF_INET, proto=0,
-                              flags=socket.AI_NUMERICHOST)]
+        addresses = await asyncio.to_thread(self.guard.addresses, host)
+        return [ResolveResult(hostname=host, host=a, port=port,
+                              family=socket.AF_INET6 if ":" in a else socket.AF_INET, proto=0,
+                              flags=socket.AI_NUMERICHOST) for a in addresses]
 
     async def close(self) -> None:
         return None
@@ -194,14 +200,16 @@ class Prober:
         self._baselines: dict[str, asyncio.Task[HostBaseline]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._ssl = make_ssl_context(http.extra_ca_bundle)
-        #: a static name table instead of DNS (tests and the demo: Cyrillic hosts on 127.0.0.x)
-        self._hosts = hosts
+        #: a static name table instead of DNS (tests and the demo: Cyrillic hosts on 127.0.0.x;
+        #: a :class:`HostTable` may trust names); else the project's resolver hook
+        table = hosts if isinstance(hosts, HostTable) or hosts is None else HostTable(hosts)
+        self.guard = NetGuard(allow_private=http.allow_private_targets, resolver=table)
 
     async def __aenter__(self) -> Prober:
         self._global = asyncio.Semaphore(self.links.global_concurrency)
         connector = aiohttp.TCPConnector(
             limit=self.links.global_concurrency, limit_per_host=0, ttl_dns_cache=600, ssl=self._ssl,
-            resolver=StaticResolver(self._hosts) if self._hosts is not None else None,
+            resolver=GuardedResolver(self.guard),
         )
         timeout = aiohttp.ClientTimeout(
             total=None, connect=self.http.connect_timeout, sock_read=self.http.read_timeout,
@@ -273,9 +281,9 @@ class Prober:
         seen = {url}
         current = url
         started = time.monotonic()
-        if not self.http.allow_private_targets and self._is_private(url):
-            return RawResponse(url, method, None, url, (), error="refused",
-                               error_detail=f"адрес в частной сети: {url[:200]}")
+        refused = self._refused(url)
+        if refused:
+            return RawResponse(url, method, None, url, (), error="refused", error_detail=refused)
         for _ in range(self.http.max_redirects + 1):
             resp = await self._request(method, current, read_body=read_body)
             if resp.error or resp.status is None or not (300 <= resp.status < 400) or resp.status == 304:
@@ -289,9 +297,10 @@ class Prober:
             if not is_http_url(target):
                 return RawResponse(url, method, resp.status, target, tuple(chain), error="bad_redirect",
                                    error_detail=f"перенаправление на {target[:200]}")
-            if not self.http.allow_private_targets and self._is_private(target):
+            refused = self._refused(target)
+            if refused:
                 return RawResponse(url, method, resp.status, target, tuple(chain), error="refused",
-                                   error_detail=f"перенаправление в частную сеть: {target[:200]}")
+                                   error_detail=f"перенаправление на {target[:200]}: {refused}")
             if target in seen:
                 return RawResponse(url, method, resp.status, target, tuple(chain), error="redirect_loop",
                                    error_detail=" → ".join([url, *[t for _, t in chain]])[:500])
@@ -300,13 +309,14 @@ class Prober:
         return RawResponse(url, method, None, current, tuple(chain), error="too_many_redirects",
                            error_detail=f"больше {self.http.max_redirects} перенаправлений")
 
-    def _is_private(self, url: str) -> bool:
-        """A literal private/loopback address or a local name (no DNS here: names are checked when added)."""
+    def _refused(self, url: str) -> str | None:
+        """Why a hop is refused before its request (literal private address, local name), or None.
+        Names are checked when the connector resolves them (:class:`GuardedResolver`)."""
         try:
-            check_public_url(url, resolve=None)
-        except ValueError:
-            return True
-        return False
+            self.guard.check_url(url)
+        except UnsafeTargetError as exc:
+            return str(exc)[:300]
+        return None
 
     # -- one link ----------------------------------------------------------------------------------
     async def _attempt(self, url: str) -> RawResponse:

@@ -88,22 +88,26 @@ class LinkReport:
         }
 
 
-_REASONS = {
-    st.MOVED: "страница переехала", st.BROKEN: "страница не найдена", st.SOFT_404: "«страница не найдена»",
-    st.TLS_ERROR: "ошибка сертификата",
-}
+def link_report(
+    session: Session, *, now: datetime, days: int = 7, since: datetime | None = None,
+    until: datetime | None = None, unreviewed_limit: int = 10,
+) -> LinkReport:
+    """Counts by status, links that need a person, events of a period, oldest unreviewed.
 
-
-def link_report(session: Session, *, now: datetime, days: int = 7, unreviewed_limit: int = 10) -> LinkReport:
-    """Counts by status, links that need a person, recent events (``days``), oldest unreviewed."""
+    Statuses are as they are now. Events are those of ``[since, until)``; without ``since`` the
+    last ``days`` days, without ``until`` up to now (the weekly digest passes its week). A link
+    needs a person when its status is in :data:`status.NEEDS_PERSON` or it has an unseen
+    "changed" event in the period.
+    """
     links = list(session.exec(select(Link).order_by(col(Link.id))))
     counts: dict[str, int] = {}
     for link in links:
         counts[link.status] = counts.get(link.status, 0) + 1
-    since = now - timedelta(days=days)
-    events = list(session.exec(
-        select(LinkEvent).where(col(LinkEvent.at) >= since).order_by(col(LinkEvent.at).desc(), col(LinkEvent.id))
-    ))
+    start = since if since is not None else now - timedelta(days=days)
+    query = select(LinkEvent).where(col(LinkEvent.at) >= start)
+    if until is not None:
+        query = query.where(col(LinkEvent.at) < until)
+    events = list(session.exec(query.order_by(col(LinkEvent.at).desc(), col(LinkEvent.id))))
     by_id = {link.id: link for link in links}
     snapshots: dict[int, str] = {}
     for snap in session.exec(select(Snapshot).where(col(Snapshot.link_id).is_not(None))
@@ -113,19 +117,18 @@ def link_report(session: Session, *, now: datetime, days: int = 7, unreviewed_li
     for link in links:
         if link.status in st.NEEDS_PERSON:
             attention.append(AttentionItem(
-                link.id or 0, link.url, link.title, link.status, _REASONS[link.status],
+                link.id or 0, link.url, link.title, link.status, st.ATTENTION_REASONS[link.status],
                 st.STATUS_EXPLANATIONS[link.status], link.status_detail, link.proposed_url, link.status_since,
                 snapshot_path=snapshots.get(link.id or 0),
             ))
     changed_seen: set[int] = set()
     for ev in events:
         evlink = by_id.get(ev.link_id)
-        if ev.kind == "changed" and not ev.acknowledged and evlink is not None and ev.link_id not in changed_seen:
+        if ev.kind == st.CHANGED and not ev.acknowledged and evlink is not None and ev.link_id not in changed_seen:
             changed_seen.add(ev.link_id)
             attention.append(AttentionItem(
-                evlink.id or 0, evlink.url, evlink.title, "changed", "изменился текст страницы",
-                "Текст страницы заметно изменился: проверьте, что ссылка всё ещё ведёт на нужную информацию.",
-                ev.summary, None, ev.at, ev.diff_text, snapshots.get(evlink.id or 0),
+                evlink.id or 0, evlink.url, evlink.title, st.CHANGED, st.ATTENTION_REASONS[st.CHANGED],
+                st.CHANGED_EXPLANATION, ev.summary, None, ev.at, ev.diff_text, snapshots.get(evlink.id or 0),
             ))
     recent = tuple(
         ChangeEvent(ev.link_id, by_id[ev.link_id].url, by_id[ev.link_id].title, ev.kind, ev.at, ev.summary,

@@ -27,6 +27,7 @@ from ecitizen.archive.probe import Prober, RawResponse
 from ecitizen.db import session_scope
 from ecitizen.errors import FetchError
 from ecitizen.files import write_atomic
+from ecitizen.netguard import UnsafeTargetError
 from ecitizen.storage import Link, Snapshot
 from ecitizen.urls import canonical_url, check_public_url
 
@@ -83,6 +84,8 @@ def take_snapshot(app: App, link_or_url: Link | str) -> SnapshotResult:
             found = session.exec(select(Link).where(Link.url == canonical_url(url))).first()
             link_id = found.id if found else None
     resp = asyncio.run(_fetch(app, url))
+    if resp.error == "refused":
+        raise UnsafeTargetError(f"{url}: {resp.error_detail}", url=url)
     if resp.error or resp.status is None:
         raise FetchError(f"{url}: {resp.error} {resp.error_detail}".strip(), url=url)
     if not resp.body:

@@ -1,4 +1,9 @@
-"""Link statuses and what they mean for a librarian (Russian). Data only; imports nothing."""
+"""Link statuses and what they mean for a librarian (Russian). Data only; imports nothing.
+
+The one owner of this vocabulary: the checker, the catalogue page, the link report, the weekly
+digest, the CLI and the web interface import these names (through ``ecitizen.archive``) instead
+of keeping their own lists.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +31,22 @@ FAILURES: frozenset[str] = frozenset(
     {BROKEN, SOFT_404, SERVER_ERROR, BLOCKED, TIMEOUT, DNS_ERROR, CONNECTION_ERROR, TLS_ERROR}
 )
 
-#: statuses for which a person must look at the link (plus links with a "changed" event)
+#: statuses for which a person must look at the link (plus links with an unseen "changed" event);
+#: the link report, the weekly digest and the web dashboard count the same links
 NEEDS_PERSON: frozenset[str] = frozenset({MOVED, BROKEN, SOFT_404, TLS_ERROR})
+
+#: the event kind of a page whose text changed noticeably (it needs a person, whatever its status)
+CHANGED = "changed"
+
+#: confirmed gone: not offered on the public catalogue page (a QR code to a dead page is the failure)
+HIDDEN_FROM_PUBLIC: frozenset[str] = frozenset({BROKEN, SOFT_404, DNS_ERROR})
+
+#: shown on the public page at the new address (where the last check ended: the permanent
+#: redirect's target), until a person accepts the move (``links apply-moves``)
+SHOWN_WITH_NEW_URL: frozenset[str] = frozenset({MOVED})
+
+#: the detail of a link whose redirects come back to an address already visited (``broken``)
+REDIRECT_LOOP_DETAIL = "циклическое перенаправление: сайт перенаправляет по кругу, страница не открывается"
 
 STATUS_EXPLANATIONS: dict[str, str] = {
     UNCHECKED: "Ссылка ещё не проверялась.",
@@ -38,7 +57,8 @@ STATUS_EXPLANATIONS: dict[str, str] = {
         "(команда «ecitizen links apply-moves»), чтобы QR-коды вели на нужную страницу."
     ),
     BROKEN: (
-        "Страница удалена или не найдена (ошибка 404/410) при нескольких проверках подряд. "
+        "Страница удалена или не найдена (ошибка 404/410) либо сайт перенаправляет по кругу "
+        "(циклическое перенаправление) при нескольких проверках подряд. "
         "Найдите новую страницу на сайте ведомства или уберите ссылку из каталога."
     ),
     SOFT_404: (
@@ -81,4 +101,25 @@ STATUS_LABELS: dict[str, str] = {
     DNS_ERROR: "домен не найден",
     CONNECTION_ERROR: "нет соединения",
     TLS_ERROR: "ошибка сертификата",
+}
+
+#: why a link needs a person, as the report and the digest list it (NEEDS_PERSON and CHANGED)
+ATTENTION_REASONS: dict[str, str] = {
+    MOVED: "страница переехала",
+    BROKEN: "страница не найдена",
+    SOFT_404: "«страница не найдена»",
+    TLS_ERROR: "ошибка сертификата",
+    CHANGED: "изменился текст страницы",
+}
+
+CHANGED_EXPLANATION = "Текст страницы заметно изменился: проверьте, что ссылка всё ещё ведёт на нужную информацию."
+
+#: the short note beside a link with a temporary problem on the public catalogue page
+PUBLIC_NOTES: dict[str, str] = {
+    BROKEN: "страница сейчас недоступна",
+    SOFT_404: "страница сейчас недоступна",
+    SERVER_ERROR: "сайт сейчас отвечает с ошибкой",
+    DNS_ERROR: "сайт сейчас недоступен",
+    CONNECTION_ERROR: "сайт сейчас недоступен",
+    TIMEOUT: "сайт сейчас отвечает медленно",
 }

@@ -8,37 +8,37 @@ Prints, in one run:
   * the core pipeline alone (prepare_entries: sanitise + classify) on the parsed entries;
   * the peer: the ``reader`` library adding and updating the same 200 feeds (same concurrency).
 
-Usage: python benchmarks/feeds_poll.py [--feeds 200] [--entries 50] [--hosts 8]
+Usage: python benchmarks/feeds_poll.py [--feeds 200] [--entries 50] [--hosts 8] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import shutil
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import feedparser  # noqa: E402
-import yaml  # noqa: E402
+import feedparser
 
-from ecitizen.app import App  # noqa: E402
-from ecitizen.config import parse_config  # noqa: E402
-from ecitizen.db import dispose_engines, session_scope  # noqa: E402
-from ecitizen.feeds.parse import parse_feed  # noqa: E402
-from ecitizen.feeds.poll import poll  # noqa: E402
-from ecitizen.pipeline import prepare_entries  # noqa: E402
-from ecitizen.storage import Source  # noqa: E402
-from tests.support.httpserver import LocalServer, Reply, Request  # noqa: E402
+from benchmarks.common import CORPUS, SMOKE_HELP, make_app, peer_skipped
+from ecitizen.db import dispose_engines, session_scope
+from ecitizen.feeds.parse import parse_feed
+from ecitizen.feeds.poll import poll
+from ecitizen.pipeline import prepare_entries
+from ecitizen.storage import Source
+from tests.support.config import base_config_data
+from tests.support.httpserver import LocalServer, Reply, Request
 
 BASE = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 VOCAB = (
@@ -55,9 +55,7 @@ VOCAB = (
 
 def corpus_vocabulary() -> list[str]:
     """Russian words of the real corpus feeds (a realistic vocabulary for the headlines)."""
-    import re
-
-    folder = ROOT.parent / "shared" / "corpus" / "cyrillic-feeds" / "windows-1251"
+    folder = CORPUS / "cyrillic-feeds" / "windows-1251"
     found: dict[str, None] = {}
     for f in sorted(folder.glob("*.xml")):
         for w in re.findall(r"[а-яё]{4,}", f.read_bytes().decode("cp1251", "replace").lower()):
@@ -75,7 +73,7 @@ def headline(seed: str) -> str:
 
 
 def make_feed(i: int, n: int) -> bytes:
-    items = []
+    items: list[str] = []
     for j in range(n):
         link = f"http://news{i}.example/item/{j}"
         items.append(
@@ -102,7 +100,7 @@ class Counter:
             self.requests += 1
 
 
-def feed_handler(body: bytes, etag: str, counter: Counter):  # type: ignore[no-untyped-def]
+def feed_handler(body: bytes, etag: str, counter: Counter) -> Callable[[Request], Reply]:
     headers = {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": etag}
     head_size = 17 + sum(len(k) + len(v) + 4 for k, v in headers.items()) + 80  # status, Server, Date...
 
@@ -123,13 +121,16 @@ def main() -> None:
     ap.add_argument("--hosts", type=int, default=8)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--processes", type=int, default=0, help="ecitizen.feeds.parse_processes (0: automatic)")
+    ap.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
     args = ap.parse_args()
+    if args.smoke:
+        args.feeds, args.entries, args.hosts, args.concurrency = 4, 5, 2, 4
 
     tmp = Path(tempfile.mkdtemp(prefix="ecitizen-bench-feeds-"))
     docs = [make_feed(i, args.entries) for i in range(args.feeds)]
     servers = [LocalServer(f"127.0.0.{20 + h}").start() for h in range(args.hosts)]
     counter = Counter()
-    urls = []
+    urls: list[str] = []
     for i, body in enumerate(docs):
         srv = servers[i % args.hosts]
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
@@ -152,13 +153,11 @@ def main() -> None:
         assert n_floor == sum(len(p.entries) for p in parsed) == args.feeds * args.entries
 
         # -- our poll: cold then warm -------------------------------------------------------------
-        data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-        data.update(database_url=f"sqlite:///{tmp / 'bench.db'}", data_dir=str(tmp / "data"), sources=[])
-        data["http"].update(allow_private_targets=True, global_concurrency=args.concurrency,
+        data = base_config_data(tmp)
+        data["http"].update(global_concurrency=args.concurrency,
                             per_host_concurrency=max(1, args.concurrency // args.hosts))
-        data["outputs"]["out_dir"] = str(tmp / "out")
         data["feeds"]["parse_processes"] = args.processes
-        app = App(config=parse_config(data, base_dir=str(tmp)))
+        app = make_app(data, tmp)
         # -- core pipeline alone (sanitise + classify), same entries --------------------------------
         t = time.perf_counter()
         for p, u in zip(parsed, urls, strict=True):
@@ -184,9 +183,12 @@ def main() -> None:
 
         # -- the peer: reader ---------------------------------------------------------------------
         reader_s = reader_warm_s = float("nan")
+        reader_entries = 0
         try:
             from reader import make_reader
-
+        except ImportError as exc:
+            peer_skipped("reader update_feeds", f"reader is not installed: {exc}")
+        else:
             r = make_reader(str(tmp / "reader.sqlite"))
             for u in urls:
                 r.add_feed(u)
@@ -194,14 +196,11 @@ def main() -> None:
             t = time.perf_counter()
             r.update_feeds(workers=args.concurrency)
             reader_s = time.perf_counter() - t
-            reader_entries = r.get_entry_counts().total
+            reader_entries = r.get_entry_counts().total or 0
             t = time.perf_counter()
             r.update_feeds(workers=args.concurrency, scheduled=False)
             reader_warm_s = time.perf_counter() - t
             r.close()
-        except ImportError as exc:
-            reader_entries = 0
-            print(f"reader is not usable ({exc}; pip install -e '.[bench]'): peer skipped")
     finally:
         for srv in servers:
             srv.stop()

@@ -4,12 +4,13 @@ Prints seconds per poster for ``digest.poster.make_posters`` (selection, Jinja2,
 WeasyPrint, atomic writes) beside WeasyPrint alone rendering the very same HTML, and the
 overhead ratio (the bound: under 25 %).
 
-    .venv/bin/python benchmarks/posters.py [--libraries 41] [--items 12] [--rounds 2]
+    .venv/bin/python benchmarks/posters.py [--libraries 41] [--items 12] [--rounds 2] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -17,8 +18,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import SMOKE_HELP, make_app
+from tests.support.config import base_config_data
 
 TITLES = [
     "Теперь можно записаться к врачу через Госуслуги без визита в поликлинику",
@@ -41,36 +44,47 @@ def main() -> None:
     ap.add_argument("--libraries", type=int, default=41)
     ap.add_argument("--items", type=int, default=12)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
     args = ap.parse_args()
+    if args.smoke:
+        args.libraries, args.items, args.rounds = 2, 3, 1
+    tmp = Path(tempfile.mkdtemp(prefix="ecitizen-bench-posters-"))
+    try:
+        run(args.libraries, args.items, args.rounds, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
+
+def run(libraries: int, n_items: int, rounds: int, tmp: Path) -> None:
+    import pypdfium2 as pdfium
     from weasyprint import HTML
 
-    from ecitizen.app import App
-    from ecitizen.config import parse_config
-    from ecitizen.db import session_scope
-    from ecitizen.digest.poster import make_posters
+    from ecitizen.db import dispose_engines, session_scope
+    from ecitizen.digest.data import load_period_items
+    from ecitizen.digest.files import renderer_for
+    from ecitizen.digest.periods import month_period
+    from ecitizen.digest.poster import make_posters, plan_for, render_poster_html
+    from ecitizen.files import write_atomic
     from ecitizen.pipeline import EntryData, prepare_entries
     from ecitizen.storage import Item, Source
     from ecitizen.store import store_items
-    from tests.conftest import base_config_data
 
-    tmp = Path(tempfile.mkdtemp(prefix="ecitizen-bench-posters-"))
     data = base_config_data(tmp)
     data["libraries"] = [
         {"id": f"lib{i:02d}", "name": f"Библиотека № {i} «{['Радуга', 'Прогресс', 'Истоки', 'Гармония'][i % 4]}»",
          "address": f"г. Омск, ул. {['Ленина', 'Мира', 'Кирова', 'Масленникова'][i % 4]}, {10 + i}",
          "hours": "Пн–Пт 10:00–19:00, Сб 10:00–18:00, Вс — выходной",
          "phone": f"+7 (3812) 00-00-{i:02d}", "email": f"lib{i}@example.org"}
-        for i in range(1, args.libraries + 1)
+        for i in range(1, libraries + 1)
     ]
-    data["outputs"]["poster_max_items"] = args.items
+    data["outputs"]["poster_max_items"] = n_items
     clock = datetime(2026, 11, 25, 6, tzinfo=UTC)
-    app = App(config=parse_config(data, base_dir=str(tmp)), now=lambda: clock)
+    app = make_app(data, tmp, now=lambda: clock)
     entries = [
         EntryData(url=f"https://www.gosuslugi.ru/news/bench-{i}", title=TITLES[i % len(TITLES)],
                   summary_html=f"<p>Подробности: {TITLES[i % len(TITLES)].lower()}. Спросите библиотекаря.</p>",
                   published_at=datetime(2026, 11, 1 + i % 28, 9, tzinfo=UTC))
-        for i in range(args.items)
+        for i in range(n_items)
     ]
     prepared = prepare_entries(entries, app.rules)
     with session_scope(app.engine) as s:
@@ -89,21 +103,22 @@ def main() -> None:
 
     ours: list[float] = []
     alone: list[float] = []
+
     def run_ours(r: int) -> list[Path]:
         t0 = time.perf_counter()
         paths = make_posters(app, month="2026-11", library="all", out_dir=tmp / f"round{r}")
-        ours.append((time.perf_counter() - t0) / args.libraries)
+        ours.append((time.perf_counter() - t0) / libraries)
         return paths
 
     def run_alone(texts: list[str]) -> None:
         t0 = time.perf_counter()
         for text in texts:
             assert HTML(string=text).write_pdf()
-        alone.append((time.perf_counter() - t0) / args.libraries)
+        alone.append((time.perf_counter() - t0) / libraries)
 
     paths = make_posters(app, month="2026-11", library="all", out_dir=tmp / "html")
     texts = [p.read_text(encoding="utf-8") for p in paths if p.suffix == ".html"]
-    for r in range(args.rounds):
+    for r in range(rounds):
         # alternate which side runs first: the shared machine's load drifts
         if r % 2:
             run_alone(texts)
@@ -111,21 +126,15 @@ def main() -> None:
         else:
             paths = run_ours(r)
             run_alone(texts)
-    import pypdfium2 as pdfium
-
-    doc = pdfium.PdfDocument(str(paths[1]))
+    pdf_path = next(p for p in paths if p.suffix == ".pdf")
+    doc = pdfium.PdfDocument(str(pdf_path))
     pages = len(doc)
     doc.close()
 
     # our own steps without the PDF: selection, layout, Jinja2, QR codes, atomic writes
-    from ecitizen.digest.data import load_period_items
-    from ecitizen.digest.files import renderer_for, write_atomic
-    from ecitizen.digest.periods import month_period
-    from ecitizen.digest.poster import plan_for, render_poster_html
-
     steps: list[float] = []
-    pdf_bytes = paths[1].read_bytes()
-    for r in range(args.rounds):
+    pdf_bytes = pdf_path.read_bytes()
+    for r in range(rounds):
         t0 = time.perf_counter()
         period = month_period("2026-11", app.config.tz)
         with session_scope(app.engine) as s:
@@ -135,11 +144,12 @@ def main() -> None:
             html = render_poster_html(renderer, plan_for(app, period, lib, items), lib, generated_at=clock)
             write_atomic(tmp / f"steps{r}" / f"{lib.id}.html", html)
             write_atomic(tmp / f"steps{r}" / f"{lib.id}.pdf", pdf_bytes)
-        steps.append((time.perf_counter() - t0) / args.libraries)
+        steps.append((time.perf_counter() - t0) / libraries)
+    dispose_engines()
 
     o, w = statistics.median(ours), statistics.median(alone)
-    print(f"posters: {args.libraries} libraries × {args.items} items, {pages} A4 page(s) each, {args.rounds} rounds")
-    print(f"make_posters:      {o:.3f} s per poster ({o * args.libraries:.1f} s for all)")
+    print(f"posters: {libraries} libraries × {n_items} items, {pages} A4 page(s) each, {rounds} rounds")
+    print(f"make_posters:      {o:.3f} s per poster ({o * libraries:.1f} s for all)")
     print(f"WeasyPrint alone:  {w:.3f} s per poster (same HTML)")
     print(f"overhead:          {100 * (o - w) / w:+.1f} %  (bound: < 25 %)")
     st = statistics.median(steps)

@@ -1,6 +1,6 @@
 """Benchmark: /feed.json and /feed.atom under load, beside a static file, one waitress server.
 
-    .venv/bin/python benchmarks/public_feeds.py [--seconds 5] [--connections 8] [--items 200]
+    .venv/bin/python benchmarks/public_feeds.py [--seconds 5] [--connections 8] [--items 200] [--smoke]
 
 The server (the real Flask app under waitress, as ``ecitizen run`` serves it) runs in this
 process on 127.0.0.1; the load comes from a second process (``--client`` mode of this script):
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,9 +23,15 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import SMOKE_HELP, make_app
+from tests.support.config import base_config_data
+
+if TYPE_CHECKING:
+    from ecitizen.app import App
 
 
 def client_main(argv: list[str]) -> None:
@@ -72,15 +79,16 @@ def client_main(argv: list[str]) -> None:
                       "statuses": statuses, "bytes_per_request": sum(nbytes) / max(1, sum(counts))}))
 
 
-def seed(app: object, n: int) -> None:
+def seed(app: App, n: int) -> None:
     from ecitizen.db import session_scope
     from ecitizen.storage import Item, Source
 
     now = datetime.now(UTC)
-    with session_scope(app.engine) as s:  # type: ignore[attr-defined]
+    with session_scope(app.engine) as s:
         src = Source(name="bench", url="https://bench.example.org/rss")
         s.add(src)
         s.flush()
+        assert src.id is not None
         for i in range(n):
             s.add(Item(source_id=src.id, guid=f"b{i}", url=f"https://bench.example.org/n/{i}",
                        title=f"Новость {i}: запись к врачу через Госуслуги", summary_text="Текст новости. " * 20,
@@ -95,22 +103,29 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=8)
     p.add_argument("--threads", type=int, default=8, help="waitress worker threads")
     p.add_argument("--items", type=int, default=200)
+    p.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
     a = p.parse_args()
+    if a.smoke:
+        a.seconds, a.connections, a.threads, a.items = 0.3, 2, 2, 10
 
     import logging
 
-    import yaml
-
-    from ecitizen.app import App
-    from ecitizen.config import parse_config
-    from ecitizen.shell.server import WebServer
-    from ecitizen.shell.web import create_app
+    from ecitizen.db import dispose_engines
 
     logging.disable(logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="ecitizen-bench-"))
-    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    data.update(database_url=f"sqlite:///{tmp / 'bench.db'}", data_dir=str(tmp / "data"), sources=[])
-    app = App(config=parse_config(data, base_dir=str(tmp)))
+    try:
+        run(a, tmp)
+    finally:
+        dispose_engines()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(a: argparse.Namespace, tmp: Path) -> None:
+    from ecitizen.shell.server import WebServer
+    from ecitizen.shell.web import create_app
+
+    app = make_app(base_config_data(tmp), tmp)
     seed(app, a.items)
     web = create_app(app)
     with WebServer(web, host="127.0.0.1", port=0, threads=a.threads) as server:
@@ -131,7 +146,7 @@ def main() -> None:
             ("/feed.json  If-None-Match → 304", "/feed.json", etags["/feed.json"]),
             ("/feed.atom  If-None-Match → 304", "/feed.atom", etags["/feed.atom"]),
         ]
-        results = []
+        results: list[tuple[str, dict[str, Any]]] = []
         for label, path, etag in cases:
             cmd = [sys.executable, __file__, "--client", "--port", str(server.port), "--path", path,
                    "--seconds", str(a.seconds), "--connections", str(a.connections)]
@@ -142,7 +157,7 @@ def main() -> None:
         cache = web.extensions.get("ecitizen_public_cache")
     static_rps = results[0][1]["rps"]
     print(f"waitress threads={a.threads}, client connections={a.connections} (keep-alive, separate process), "
-          f"{a.seconds:.0f} s per case, {a.items // 2} approved items (feed shows 50)")
+          f"{a.seconds:g} s per case, {a.items // 2} approved items (feed shows 50)")
     print(f"body sizes: static {sizes['/static/style.css']} B, feed.json {sizes['/feed.json']} B, "
           f"feed.atom {sizes['/feed.atom']} B; feed renders during the run: {getattr(cache, 'renders', '?')}")
     print(f"{'case':<36} {'req/s':>9} {'× static':>9}  statuses")

@@ -29,12 +29,15 @@ from ecitizen.errors import ParseError, SelectorError
 from ecitizen.html import clean_text
 from ecitizen.pipeline import EntryData
 from ecitizen.source_settings import (
+    LINK_PLACEHOLDER,
     CatalogSettings,
+    JsonFields,
     JsonSettings,
     ListingSettings,
     PageSettings,
     TelegramSettings,
 )
+from ecitizen.urls import canonical_url, display_url
 
 NO_MATCH = "селектор не нашёл ни одной записи"
 
@@ -241,8 +244,6 @@ class CatalogRecord:
 
 def extract_catalog(sel: Selector, url: str, settings: CatalogSettings) -> tuple[list[CatalogRecord], int]:
     """Catalogue entries of one page and how many elements the entry selector matched."""
-    from ecitizen.urls import canonical_url
-
     found = select(sel, settings.entry)
     out: list[CatalogRecord] = []
     for e in found:
@@ -455,17 +456,27 @@ def dig(data: Any, path: str) -> Any:
     return cur
 
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+def fill_template(template: str, record: Any, fields: JsonFields | None = None) -> tuple[str, tuple[str, ...]]:
+    """``link_template`` filled from a record, and the placeholders that had no value in it.
 
-
-def fill_template(template: str, record: Any) -> str:
-    """``{field}`` / ``{a.b}`` placeholders filled from a record (no attribute access, no format spec)."""
+    ``{name}`` is the value at ``fields.<name>`` when the mapping maps that field (``{id}`` with
+    ``fields: {id: code}`` is the record's ``code``), otherwise the value at the dotted path
+    ``name`` in the record. No attribute access, no format spec. A placeholder whose value is
+    missing, empty or not a scalar is left empty and named in the second element: the caller
+    must not use such a link (it would be shared by every record that lacks the value).
+    """
+    missing: list[str] = []
 
     def repl(m: re.Match[str]) -> str:
-        value = dig(record, m.group(1))
-        return "" if value is None else str(value)
+        name = m.group(1)
+        mapped = getattr(fields, name, None) if fields is not None and name in JsonFields.model_fields else None
+        value = dig(record, mapped or name)
+        if value is None or isinstance(value, (dict, list)) or str(value).strip() == "":
+            missing.append(name)
+            return ""
+        return str(value).strip()
 
-    return _PLACEHOLDER.sub(repl, template)
+    return LINK_PLACEHOLDER.sub(repl, template), tuple(dict.fromkeys(missing))
 
 
 def load_json_document(body: str, settings: JsonSettings) -> Any:
@@ -484,9 +495,20 @@ def load_json_document(body: str, settings: JsonSettings) -> Any:
         raise ParseError(f"ответ не является JSON: {exc}") from exc
 
 
-def extract_json(doc: Any, url: str, settings: JsonSettings, *, tz: tzinfo,
-                 now: datetime) -> tuple[list[EntryData], int]:
-    """Entries from a JSON document and how many records the items path held."""
+@dataclass(frozen=True)
+class JsonPage:
+    """What one JSON document gave: entries, how many records the items path held, and the
+    records rejected (with the reason) because ``link_template`` had no value for them."""
+
+    entries: tuple[EntryData, ...]
+    records: int
+    rejected: tuple[str, ...] = ()
+    #: the placeholders that were missing, in the order first met
+    missing: tuple[str, ...] = ()
+
+
+def extract_json(doc: Any, url: str, settings: JsonSettings, *, tz: tzinfo, now: datetime) -> JsonPage:
+    """Entries from a JSON document (see :class:`JsonPage`)."""
     records = dig(doc, settings.items_path)
     if records is None:
         raise SelectorError(f"{NO_MATCH} (путь items_path {settings.items_path!r} не найден)")
@@ -494,6 +516,8 @@ def extract_json(doc: Any, url: str, settings: JsonSettings, *, tz: tzinfo,
         raise ParseError(f"по пути {settings.items_path!r} не список, а {type(records).__name__}")
     f = settings.fields
     out: list[EntryData] = []
+    rejected: list[str] = []
+    missing_all: dict[str, None] = {}
     for rec in records:
         if not isinstance(rec, dict):
             continue
@@ -502,7 +526,12 @@ def extract_json(doc: Any, url: str, settings: JsonSettings, *, tz: tzinfo,
             continue
         link = ""
         if settings.link_template:
-            link = fill_template(settings.link_template, rec)
+            link, missing = fill_template(settings.link_template, rec, f)
+            if missing:
+                missing_all.update(dict.fromkeys(missing))
+                names = ", ".join(f"{{{n}}}" for n in missing)
+                rejected.append(f"«{title[:80]}»: в записи нет значения для {names} в link_template")
+                continue
         elif f.link:
             link = str(dig(rec, f.link) or "")
         raw_date = dig(rec, f.date) if f.date else None
@@ -522,7 +551,64 @@ def extract_json(doc: Any, url: str, settings: JsonSettings, *, tz: tzinfo,
             summary_html=str(summary) if summary else "",
             published_at=published,
         ))
-    return out, len(records)
+    return JsonPage(tuple(out), len(records), tuple(rejected), tuple(missing_all))
+
+
+def require_json_links(page: JsonPage) -> None:
+    """A first page whose every record lacks a ``link_template`` value: the template is wrong.
+
+    Raises :class:`~ecitizen.crawler.jobs.SettingsError` naming the placeholder."""
+    if page.entries or not page.rejected:
+        return
+    from ecitizen.crawler.jobs import SettingsError
+
+    names = ", ".join(f"{{{n}}}" for n in page.missing)
+    raise SettingsError(f"настройки источника неверны: settings.link_template: ни в одной записи нет значения "
+                        f"для {names} (это поле сопоставления или ключ записи?)")
+
+
+def _plural(n: int, one: str, few: str, many: str) -> str:
+    """The Russian form for ``n``: 1 запись, 2 записи, 5 записей."""
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def shared_link_warning(entries: Iterable[EntryData], *, base_url: str) -> str | None:
+    """A warning (Russian) when different entries of one crawl share a link, or None.
+
+    Items are stored by link, so all but the first of them would be lost (merged into one). Links
+    are compared as stored (:func:`~ecitizen.urls.canonical_url`); entries without an own link
+    (the source's address) and repeated copies of one entry (same guid and title, e.g. a news item
+    that moved from page 1 to page 2 while the list was read) are not counted. Pure.
+    """
+    base = _canonical(base_url)
+    groups: dict[str, set[tuple[str | None, str]]] = {}
+    for e in entries:
+        link = _canonical(urljoin(base_url, e.url)) if e.url else None
+        if link and link != base:
+            groups.setdefault(link, set()).add((e.guid, clean_text(e.title)))
+    shared = {link: len(group) for link, group in groups.items() if len(group) > 1}
+    if not shared:
+        return None
+    n = sum(shared.values())
+    example = display_url(max(shared, key=lambda k: shared[k]))
+    records = f"{n} {_plural(n, 'запись', 'записи', 'записей')}"
+    if len(shared) == 1:
+        return (f"{records} с одинаковой ссылкой {example}: сохранена только первая, остальные не сохранены — "
+                "проверьте, как строится ссылка (link, link_template)")
+    links = f"{len(shared)} {_plural(len(shared), 'ссылка', 'ссылки', 'ссылок')}"
+    return (f"{records} с одинаковыми ссылками ({links}, например {example}): из записей с одной ссылкой "
+            "сохранена только первая — проверьте, как строится ссылка (link, link_template)")
+
+
+def _canonical(url: str) -> str | None:
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return None
 
 
 def date_window(now: datetime, tz: tzinfo, days: int, fmt: str) -> tuple[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ecitizen import outcomes
 from ecitizen.errors import FetchError, SourceError
 from ecitizen.pipeline import EntryData
 from ecitizen.source_settings import AnySettings
@@ -17,25 +18,25 @@ from ecitizen.source_settings import AnySettings
 class RobotsDisallowedError(FetchError):
     """robots.txt forbids the page (the source's robots override can lift it)."""
 
-    code = "robots_disallowed"
+    code = outcomes.ROBOTS_DISALLOWED
 
 
 class UnsafeTargetError(FetchError):
     """The page (or a redirect) points at a private-network address."""
 
-    code = "unsafe_target"
+    code = outcomes.UNSAFE_TARGET
 
 
 class SettingsError(SourceError):
     """The source's stored settings do not validate (added through the web or CLI)."""
 
-    code = "settings_error"
+    code = outcomes.SETTINGS_ERROR
 
 
 class CrawlProcessError(SourceError):
     """The crawl process died (killed, crashed) before this source was finished."""
 
-    code = "crawl_failed"
+    code = outcomes.CRAWL_FAILED
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ class SourceOutcome:
     status: int | None = None
     pages: int = 0
     warnings: tuple[str, ...] = ()
+    #: entries refused while extracting, each with its reason (counted as rejected in the report)
+    rejected: tuple[str, ...] = ()
     #: sitemap: every URL found under the prefixes
     sitemap_urls: frozenset[str] | None = None
     #: catalogue: every entry found (None when the kind is not a catalogue)
@@ -82,6 +85,7 @@ class SourceOutcome:
 class SourceReport:
     name: str
     kind: str
+    #: one of :mod:`ecitizen.outcomes`
     outcome: str
     error: str | None = None
     pages: int = 0
@@ -115,7 +119,7 @@ class CrawlReport:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and all(s.outcome == "ok" for s in self.sources)
+        return self.error is None and not any(outcomes.is_failure(s.outcome) for s in self.sources)
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from ecitizen import outcomes
 from ecitizen.config import Config
 from ecitizen.crawler.extract import (
     CatalogRecord,
@@ -21,6 +22,7 @@ from ecitizen.crawler.extract import (
     catalog_entries,
     diff_catalog,
     page_change_entry,
+    shared_link_warning,
     text_hash,
 )
 from ecitizen.crawler.jobs import SourceJob, SourceOutcome, SourceReport
@@ -50,7 +52,8 @@ def record_outcome(engine: Engine, job: SourceJob, outcome: SourceOutcome, *, co
         with session_scope(engine) as session:
             source = session.get(Source, job.source_id)
             if source is None:
-                return SourceReport(job.name, job.kind, "error", error="источник удалён во время обхода")
+                return SourceReport(job.name, job.kind, outcomes.NOT_FOUND,
+                                    error="источник удалён во время обхода")
             if outcome.error is not None:
                 return _failed(session, source, job, outcome, outcome.error, config=config, now=now)
             try:
@@ -58,20 +61,25 @@ def record_outcome(engine: Engine, job: SourceJob, outcome: SourceOutcome, *, co
             except SourceError as exc:
                 return _failed(session, source, job, outcome, exc, config=config, now=now)
             prepared = prepare_entries(entries, rules, base_url=source.url)
+            shared = shared_link_warning(entries, base_url=source.url)
             result = store_items(session, source, prepared.items, now=now)
             record_success(source, now=now, next_due=next_due(source, config, now, failures=0),
                            status=outcome.status, item_count=len(prepared.items))
+            if shared:  # the crawl worked, but records were merged: the source's health says so
+                source.last_error = shared
             session.add(source)
+            rejected = [*outcome.rejected, *(r.reason for r in prepared.rejected)]
             return SourceReport(
-                job.name, job.kind, "ok", pages=outcome.pages, entries=len(entries),
+                job.name, job.kind, outcomes.OK, pages=outcome.pages, entries=len(entries),
                 added=result.added_count, updated=len(result.updated), unchanged=result.unchanged,
-                rejected=len(prepared.rejected),
-                warnings=outcome.warnings + tuple(f"отброшено: {r.reason}" for r in prepared.rejected[:20]),
+                rejected=len(rejected),
+                warnings=outcome.warnings + ((shared,) if shared else ())
+                + tuple(f"отброшено: {r}" for r in rejected[:20]),
                 note=note,
             )
     except Exception as exc:
         log.exception("source %s: could not be stored", job.name)
-        return SourceReport(job.name, job.kind, "storage_error", error=f"{type(exc).__name__}: {exc}",
+        return SourceReport(job.name, job.kind, outcomes.STORAGE_ERROR, error=f"{type(exc).__name__}: {exc}",
                             pages=outcome.pages)
 
 

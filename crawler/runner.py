@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from ecitizen import outcomes
 from ecitizen.app import App
 from ecitizen.crawler.jobs import CrawlProcessError, CrawlReport, SourceReport
 from ecitizen.db import session_scope
@@ -122,7 +123,7 @@ def _record_unfinished(app: App, names: list[str], why: str, now: datetime) -> l
         for name in names:
             src = session.exec(select(Source).where(Source.name == name)).first()
             if src is None or src.kind not in CRAWLER_KINDS:
-                out.append(SourceReport(name, src.kind if src else "?", "not_found",
+                out.append(SourceReport(name, src.kind if src else "?", outcomes.NOT_FOUND,
                                         error="нет такого источника обхода"))
                 continue
             failures = (src.consecutive_failures or 0) + 1

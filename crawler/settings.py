@@ -61,10 +61,23 @@ def scrapy_settings(config: Config, jobs: Sequence[SourceJob], *, log_level: str
         "DOWNLOADER_MIDDLEWARES": {
             "ecitizen.crawler.middlewares.PrivateTargetMiddleware": 50,
             "ecitizen.crawler.middlewares.RetryBackoffMiddleware": 60,
+            # concurrent requests to one host must all wait for its robots.txt (see crawler.robots)
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "ecitizen.crawler.robots.SharedRobotsTxtMiddleware": 100,
             "ecitizen.crawler.middlewares.CharsetMiddleware": 950,
         },
         "ITEM_PIPELINES": {},
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "FEED_EXPORT_ENCODING": "utf-8",
         "DNS_TIMEOUT": config.http.connect_timeout,
+        # every host resolved once and checked (private targets), the connection made to that address
+        _resolver_setting(): "ecitizen.crawler.middlewares.GuardedNameResolver",
+        "ECITIZEN_ALLOW_PRIVATE": config.http.allow_private_targets,
     }
+
+
+def _resolver_setting() -> str:
+    """Scrapy ≥ 2.14 names the resolver setting ``TWISTED_DNS_RESOLVER`` (``DNS_RESOLVER`` before)."""
+    from scrapy.settings import default_settings
+
+    return "TWISTED_DNS_RESOLVER" if hasattr(default_settings, "TWISTED_DNS_RESOLVER") else "DNS_RESOLVER"

@@ -67,6 +67,8 @@ class SourceRun:
     error: SourceError | None = None
     entries: list[EntryData] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: entries refused while extracting, with the reason (json: no value for a link placeholder)
+    rejected: list[str] = field(default_factory=list)
     visited: set[str] = field(default_factory=set)
     # kind-specific
     sitemap_urls: set[str] = field(default_factory=set)
@@ -86,6 +88,7 @@ class SourceRun:
             status=self.status,
             pages=self.pages,
             warnings=tuple(self.warnings),
+            rejected=tuple(self.rejected),
             sitemap_urls=frozenset(self.sitemap_urls) if kind == "sitemap" and self.error is None else None,
             catalog=tuple(self.catalog.values()) if kind == "catalog" and self.error is None else None,
             page_text=self.page_text if self.error is None else None,
@@ -442,9 +445,12 @@ class SourcesSpider(scrapy.Spider):
         assert isinstance(s, JsonSettings)
         text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
         doc = ex.load_json_document(text, s)
-        entries, count = ex.extract_json(doc, response.url, s, tz=run.tz, now=self.now)
-        run.entries.extend(entries)
+        page = ex.extract_json(doc, response.url, s, tz=run.tz, now=self.now)
         page_no = response.meta.get("page_no", 1)
-        if s.page_param and count and page_no < s.max_pages:
+        if page_no == 1:
+            ex.require_json_links(page)
+        run.entries.extend(page.entries)
+        run.rejected.extend(page.rejected)
+        if s.page_param and page.records and page_no < s.max_pages:
             yield self._request(run, self._json_url(run, s, s.start_page + page_no), "json",
                                 essential=False, page_no=page_no + 1)

@@ -1,17 +1,17 @@
-"""Reading adapter: rows from the database (and the archive's link report) into the plain values
-of :mod:`digest.select`. The only module of ``digest`` that runs queries.
+"""Reading adapter: rows from the database (and the archive's typed link report) into the plain
+values of :mod:`digest.select`. The only module of ``digest`` that runs queries.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from ecitizen.archive import LinkReport, link_report
 from ecitizen.config import Config
 from ecitizen.digest.periods import Period
 from ecitizen.digest.select import (
@@ -24,28 +24,11 @@ from ecitizen.digest.select import (
     TopicInfo,
     UnreviewedLink,
 )
-from ecitizen.storage import Item, Link, LinkEvent, Source
+from ecitizen.outcomes import explain
+from ecitizen.storage import Item, Source
+from ecitizen.urls import display_url
 
 log = logging.getLogger("ecitizen.digest")
-
-#: link statuses that need a person
-NEEDS_PERSON = ("broken", "moved", "soft_404", "tls_error", "server_error", "blocked", "timeout",
-                "dns_error", "connection_error")
-
-STATUS_RU = {
-    "ok": "работает",
-    "redirected": "перенаправляет",
-    "moved": "страница переехала",
-    "broken": "не открывается",
-    "soft_404": "вместо страницы сообщение «не найдено»",
-    "server_error": "ошибка на сайте",
-    "blocked": "сайт не пускает проверку",
-    "timeout": "сайт не отвечает",
-    "dns_error": "адрес сайта не существует",
-    "connection_error": "сайт недоступен",
-    "tls_error": "ошибка защищённого соединения (сертификат)",
-    "unchecked": "ещё не проверена",
-}
 
 
 def item_view(item: Item, source: str) -> ItemView:
@@ -102,6 +85,7 @@ def load_source_health(session: Session) -> list[SourceHealth]:
             name=s.name, url=s.url, last_outcome=s.last_outcome, last_error=s.last_error,
             consecutive_failures=s.consecutive_failures or 0, failing_since=s.failing_since,
             last_success_at=s.last_success_at,
+            explanation=explain(s.last_outcome, (s.last_error or "")[:300]),
         )
         for s in session.exec(select(Source).where(col(Source.enabled).is_(True)).order_by(col(Source.name)))
     ]
@@ -123,110 +107,32 @@ def load_pending(session: Session) -> PendingReview:
 
 # -- the link report ----------------------------------------------------------------------------
 
-def _dt(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
-
-
-def _first(d: Mapping[str, Any], *keys: str, default: Any = None) -> Any:
-    for k in keys:
-        if k in d and d[k] not in (None, ""):
-            return d[k]
-    return default
-
-
-def link_report_from_json(data: Mapping[str, Any]) -> LinkReportData:
-    """Translate the archive's ``LinkReport.as_json()`` into :class:`LinkReportData` (tolerantly)."""
-    counts_raw = _first(data, "counts", "by_status", default={}) or {}
-    counts = {str(k): int(v) for k, v in dict(counts_raw).items() if isinstance(v, int | float)}
-    needs: list[LinkNeed] = []
-    for n in _first(data, "needs_attention", "needs_person", "needs", default=[]) or []:
-        if not isinstance(n, Mapping):
-            continue
-        status = str(_first(n, "status", default=""))
-        needs.append(LinkNeed(
-            url=str(_first(n, "display_url", "url", default="")),
-            title=str(_first(n, "title", default="")),
-            status=status,
-            explanation=str(_first(n, "explanation", "reason", default=STATUS_RU.get(status, status))),
-            proposed_url=_first(n, "proposed_display_url", "proposed_url", default=None),
-            since=_dt(_first(n, "since", "status_since", default=None)),
-            detail=str(_first(n, "detail", default="")),
-            diff=_first(n, "diff", "diff_text", default=None),
-        ))
-    changes: list[LinkChange] = []
-    for c in _first(data, "recent_events", "changes", "events", default=[]) or []:
-        if not isinstance(c, Mapping):
-            continue
-        changes.append(LinkChange(
-            url=str(_first(c, "display_url", "url", default="")),
-            title=str(_first(c, "title", default="")),
-            at=_dt(_first(c, "at", "changed_at", default=None)),
-            kind=str(_first(c, "kind", default="changed")),
-            summary=str(_first(c, "summary", "explanation", default="")),
-            diff=_first(c, "diff", "diff_text", default=None),
-        ))
-    unreviewed: list[UnreviewedLink] = []
-    raw = _first(data, "oldest_unreviewed", default=None)
-    for u in raw if isinstance(raw, list) else []:
-        if isinstance(u, Mapping):
-            unreviewed.append(UnreviewedLink(
-                url=str(_first(u, "display_url", "url", default="")), title=str(_first(u, "title", default="")),
-                added_at=_dt(u.get("added_at")), reviewed_at=_dt(u.get("reviewed_at")),
-            ))
-    oldest = None
-    if unreviewed:
-        first = unreviewed[0]
-        oldest = first.reviewed_at or first.added_at
-    elif raw is not None and not isinstance(raw, list):
-        oldest = _dt(raw)
-    return LinkReportData(counts, tuple(needs), tuple(changes), oldest, True, tuple(unreviewed))
-
-
-def link_report_from_tables(session: Session, *, since: datetime | None) -> LinkReportData:
-    """The same report read straight from the ``link`` tables (when ``archive`` is not installed)."""
-    from ecitizen.urls import display_url
-
-    counts: dict[str, int] = {}
-    for status, n in session.exec(select(Link.status, func.count()).group_by(col(Link.status))):
-        counts[status] = int(n)
-    needs = [
+def link_report_data(report: LinkReport) -> LinkReportData:
+    """The archive's typed report as the digest's plain values (addresses shown in Cyrillic)."""
+    needs = tuple(
         LinkNeed(
-            url=display_url(lk.url), title=lk.title, status=lk.status,
-            explanation=(STATUS_RU.get(lk.status, lk.status)
-                         + (f" (HTTP {lk.http_status})" if lk.http_status else "")
-                         + (f": {lk.status_detail}" if lk.status_detail else "")),
-            proposed_url=display_url(lk.proposed_url) if lk.proposed_url else None,
-            since=lk.status_since,
+            url=display_url(a.url), title=a.title, status=a.status, explanation=a.explanation,
+            proposed_url=display_url(a.proposed_url) if a.proposed_url else None, since=a.since,
+            detail=a.detail, diff=a.diff_text,
         )
-        for lk in session.exec(select(Link).where(col(Link.status).in_(NEEDS_PERSON)).order_by(col(Link.url)))
-    ]
-    q = select(LinkEvent, Link).join(Link, col(Link.id) == col(LinkEvent.link_id)).where(
-        col(LinkEvent.acknowledged).is_(False))
-    if since is not None:
-        q = q.where(col(LinkEvent.at) >= since)
-    changes = [
-        LinkChange(display_url(lk.url), lk.title, ev.at, ev.kind, ev.summary, ev.diff_text)
-        for ev, lk in session.exec(q.order_by(col(LinkEvent.at)))
-    ]
-    oldest = session.exec(select(func.min(Link.added_at)).where(col(Link.reviewed_at).is_(None))).one()
-    return LinkReportData(counts, tuple(needs), tuple(changes), _dt(oldest) if oldest else None)
+        for a in report.needs_attention
+    )
+    changes = tuple(
+        LinkChange(url=display_url(e.url), title=e.title, at=e.at, kind=e.kind, summary=e.summary,
+                   diff=e.diff_text)
+        for e in report.recent_events
+    )
+    unreviewed = tuple(
+        UnreviewedLink(url=display_url(u.url), title=u.title, added_at=u.added_at, reviewed_at=u.reviewed_at)
+        for u in report.oldest_unreviewed
+    )
+    oldest = (unreviewed[0].reviewed_at or unreviewed[0].added_at) if unreviewed else None
+    return LinkReportData(dict(report.counts), needs, changes, oldest, unreviewed)
 
 
-def load_link_report(session: Session, *, now: datetime, since: datetime | None = None) -> LinkReportData:
-    """The archive's link report; read from the tables directly if ``archive`` is not built."""
-    try:
-        from ecitizen.archive import link_report  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return link_report_from_tables(session, since=since)
-    report: Any = link_report(session, now=now)
-    return link_report_from_json(report.as_json() if hasattr(report, "as_json") else report)
+def load_link_report(session: Session, *, now: datetime, period: Period) -> LinkReportData:
+    """The archive's link report for ``period``: statuses as they are now, the period's events."""
+    return link_report_data(link_report(session, now=now, since=period.start, until=period.end))
 
 
 def load_cluster_sources(session: Session, items: Iterable[ItemView]) -> dict[int, set[str]]:

@@ -8,12 +8,13 @@ catalogue), ``posters/`` (the latest month's PDFs already made by ``poster``), `
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+
+from sqlmodel import Session
 
 from ecitizen.app import App
+from ecitizen.archive import list_links, render_catalogue_html
 from ecitizen.config import Config
 from ecitizen.db import session_scope
 from ecitizen.digest.feeds import FEED_FILES, build_feeds, load_public_items, render_widget_html, widget_js
@@ -25,32 +26,10 @@ log = logging.getLogger("ecitizen.digest")
 CATALOGUE_TITLE = "Полезные ссылки: электронные услуги для жителей Омска"
 
 
-def render_links_html(session: Any, config: Config, *, now: datetime) -> str:
-    """The public link catalogue: the archive's renderer if available, else the built-in one."""
-    from sqlmodel import col, select
-
-    from ecitizen.storage import Link
-
-    links = list(session.exec(select(Link).order_by(col(Link.category), col(Link.title), col(Link.url))))
-    try:
-        from ecitizen.archive import render_catalogue_html  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return _builtin_catalogue(links, config, now=now)
-    return str(render_catalogue_html(links, title=CATALOGUE_TITLE, generated_at=now))
-
-
-def _builtin_catalogue(links: Sequence[Any], config: Config, *, now: datetime) -> str:
-    from ecitizen.urls import display_url
-
-    groups: dict[str, list[dict[str, str]]] = {}
-    for lk in links:
-        if lk.status in ("broken", "dns_error", "soft_404"):
-            continue  # a broken link is not offered to the public
-        url = lk.final_url if lk.status in ("moved",) and lk.final_url else lk.url
-        groups.setdefault(lk.category or "", []).append(
-            {"url": url, "display_url": display_url(url), "title": lk.title, "description": lk.description})
-    return renderer_for(config).render("links.html", title=CATALOGUE_TITLE, generated_at=now,
-                                       groups=sorted(groups.items()))
+def render_links_html(session: Session, config: Config, *, now: datetime) -> str:
+    """The public link catalogue: the archive's page over every link (the archive decides which
+    links the public sees and at which address), dated in the configured time zone."""
+    return render_catalogue_html(list_links(session), title=CATALOGUE_TITLE, generated_at=now.astimezone(config.tz))
 
 
 def latest_posters(config: Config) -> list[Path]:

@@ -87,6 +87,8 @@ class SourceHealth:
     consecutive_failures: int
     failing_since: datetime | None
     last_success_at: datetime | None = None
+    #: plain Russian for the last outcome and its detail (:func:`ecitizen.outcomes.explain`)
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,11 +125,13 @@ class LinkChange:
 
 @dataclass(frozen=True)
 class LinkReportData:
+    """The archive's link report for one period (``ecitizen.archive.link_report``), as plain values."""
+
     counts: Mapping[str, int] = field(default_factory=dict)
+    #: links that need a person: the same links, and count, as ``ecitizen links report``
     needs: tuple[LinkNeed, ...] = ()
     changes: tuple[LinkChange, ...] = ()
     oldest_unreviewed: datetime | None = None
-    available: bool = True
     unreviewed: tuple[UnreviewedLink, ...] = ()
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from ecitizen.app import App
+from ecitizen.archive import STATUS_LABELS
 from ecitizen.db import session_scope
 from ecitizen.digest.data import (
-    STATUS_RU,
     load_cluster_sources,
     load_items,
     load_link_report,
@@ -20,7 +20,7 @@ from ecitizen.digest.data import (
 from ecitizen.digest.files import out_dir_for, renderer_for
 from ecitizen.digest.mail import build_message, send_message
 from ecitizen.digest.periods import Period, last_complete_week, week_period
-from ecitizen.digest.select import LinkReportData, WeeklyDigest, select_weekly
+from ecitizen.digest.select import WeeklyDigest, select_weekly
 from ecitizen.errors import ConfigError
 from ecitizen.files import write_atomic
 
@@ -62,14 +62,8 @@ def build_weekly(app: App, period: Period) -> WeeklyDigest:
     now = app.now()
     with session_scope(app.engine) as session:
         items = load_items(session, since=period.start, until=period.end)
-        try:
-            # events of the digest's week (not of the days since), statuses as they are now
-            links = load_link_report(session, now=min(now, period.end), since=period.start)
-        except Exception as exc:  # noqa: BLE001 - the digest goes out even if the link report fails
-            import logging
-
-            logging.getLogger("ecitizen.digest").warning("link report failed: %s", exc)
-            links = LinkReportData(available=False)
+        # events of the digest's week (not of the days since), statuses as they are now
+        links = load_link_report(session, now=now, period=period)
         sources = load_source_health(session)
         pending = load_pending(session)
         clusters = load_cluster_sources(session, items)
@@ -82,7 +76,7 @@ def make_weekly(app: App, *, week: str | None = None, out_dir: Path | None = Non
     digest = build_weekly(app, period)
     renderer = renderer_for(app.config)
     generated = app.now()
-    ctx = {"d": digest, "generated_at": generated, "status_ru": STATUS_RU}
+    ctx = {"d": digest, "generated_at": generated, "status_ru": STATUS_LABELS}
     html = renderer.render("weekly.html", **ctx)
     text = renderer.render("weekly.txt", **ctx)
     folder = out_dir_for(app.config, out_dir, "digest") if out_dir is None else Path(out_dir)

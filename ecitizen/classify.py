@@ -2,15 +2,29 @@
 
 Words are reduced with the Snowball Russian stemmer; a keyword matches a word when the word's stem
 starts with the keyword's stem (stems of at least 4 letters; shorter keywords must match whole).
-So «пенсия» matches «пенсии», «пенсию», «пенсионный». Every match is explainable: the result
-names the keyword and the word form that matched it.
+So «пенсия» matches «пенсии», «пенсию», «пенсионный». A phrase matches its words in order.
+
+A topic rule has three kinds of evidence (``config.yaml``, ``topics:``):
+
+* ``keywords`` put a text in the topic on their own («запись к врачу», «загранпаспорт»);
+* ``requires_context``: words too ambiguous alone («врач» is in every health-magazine article,
+  «читатель» in every "readers ask" column) count only when one of the topic's ``context``
+  words occurs elsewhere in the text («запишитесь», «Госуслуги», «онлайн»);
+* ``exclude``: phrases whose words never count for the topic («транспортное средство» is a
+  vehicle, not public transport; «доктор медицинских наук» is a title, not a clinic).
+
+Every match is explainable: it names each keyword, the word forms that matched it, the context
+word that confirmed an ambiguous one and whether it was in the title (the text's first line), and
+carries a score in [0, 1]. :attr:`Classification.relevance` combines the topic scores into one
+number that can order a review queue; :attr:`Classification.set_aside` says which hits did not
+count, and why.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -27,13 +41,29 @@ def _stemmers() -> tuple[Any, Any]:
     if pair is None:
         pair = _local.pair = (snowballstemmer.stemmer("russian"), snowballstemmer.stemmer("english"))
     return pair
+
+
 MIN_PREFIX_STEM = 4
+
+#: weight of one piece of evidence: a keyword / a confirmed ambiguous keyword, in the title or the
+#: rest of the text. A topic's score is 1 - Π(1 - weight) over its evidence.
+WEIGHT_KEYWORD_TITLE = 0.9
+WEIGHT_KEYWORD_TEXT = 0.7
+WEIGHT_CONTEXT_TITLE = 0.6
+WEIGHT_CONTEXT_TEXT = 0.4
+#: a new-service phrase («теперь можно») raises the relevance of a text that has a topic
+WEIGHT_NEW_SERVICE = 0.3
 
 
 @dataclass(frozen=True)
 class TopicRule:
+    """How one course topic is recognised (see the module docstring for the three kinds)."""
+
     id: str
     keywords: tuple[str, ...]
+    requires_context: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,13 +73,57 @@ class ServiceRule:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One reason for a topic: a keyword and the words that matched it (and their context)."""
+
+    keyword: str
+    words: str
+    in_title: bool
+    #: for an ambiguous keyword (``requires_context``): the context entry and the words that matched it
+    context: str | None = None
+    context_words: str | None = None
+
+    @property
+    def weight(self) -> float:
+        if self.context is None:
+            return WEIGHT_KEYWORD_TITLE if self.in_title else WEIGHT_KEYWORD_TEXT
+        return WEIGHT_CONTEXT_TITLE if self.in_title else WEIGHT_CONTEXT_TEXT
+
+    @property
+    def reason(self) -> str:
+        where = "в заголовке" if self.in_title else "в тексте"
+        out = f"«{self.words}» {where} (ключевое слово «{self.keyword}»)"
+        if self.context is not None:
+            out += f" рядом с «{self.context_words}» (контекст «{self.context}»)"
+        return out
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A keyword hit that did not count for a topic, and why (for the reviewer and the benchmark)."""
+
+    topic: str
+    keyword: str
+    words: str
+    why: str
+
+
+@dataclass(frozen=True)
 class TopicMatch:
     id: str
     keywords: tuple[str, ...]
     matched: tuple[str, ...]
+    #: 1 - Π(1 - weight) over :attr:`evidence`; 1.0 for a match built by hand
+    score: float = 1.0
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(e.reason for e in self.evidence) or ", ".join(self.matched)
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "keywords": list(self.keywords), "matched": list(self.matched)}
+        return {"id": self.id, "keywords": list(self.keywords), "matched": list(self.matched),
+                "score": self.score, "why": self.reason}
 
 
 @dataclass(frozen=True)
@@ -57,6 +131,10 @@ class Classification:
     topics: tuple[TopicMatch, ...]
     new_service_rule: str | None
     new_service_phrase: str | None
+    #: how surely the text is course material, in [0, 1]: the best topic score, raised by a
+    #: new-service phrase; 0.0 without a topic. Orders a review queue; not a threshold.
+    relevance: float = 0.0
+    set_aside: tuple[SetAside, ...] = ()
 
     @property
     def is_new_service(self) -> bool:
@@ -83,6 +161,10 @@ def _stem_matches(keyword_stem: str, word_stem: str) -> bool:
     if len(keyword_stem) >= MIN_PREFIX_STEM:
         return word_stem.startswith(keyword_stem)
     return word_stem == keyword_stem
+
+
+def _phrase_at(phrase_stems: Sequence[str], text_stems: Sequence[str], i: int) -> bool:
+    return all(_stem_matches(p, text_stems[i + k]) for k, p in enumerate(phrase_stems))
 
 
 def _phrase_positions(phrase_stems: Sequence[str], text_stems: Sequence[str]) -> bool:
@@ -130,43 +212,177 @@ class _StemIndex:
 
 
 @dataclass(frozen=True)
+class _Entry:
+    """A rule's word or phrase, with its stems; ``prefix``: its first stem matches as a prefix."""
+
+    phrase: str
+    stems: tuple[str, ...]
+    prefix: bool
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    keywords: tuple[_Entry, ...]
+    requires_context: tuple[_Entry, ...]
+    context: tuple[_Entry, ...]
+    exclude: tuple[_Entry, ...]
+
+
+def _entries(phrases: Iterable[str]) -> tuple[_Entry, ...]:
+    out = []
+    for p in phrases:
+        st = phrase_stems(p)
+        if st:
+            out.append(_Entry(p, st, len(st[0]) >= MIN_PREFIX_STEM))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1024)
+def _compile(rule: TopicRule) -> _Compiled:
+    """The stems of a rule's entries, computed once per rule (rules are matched against every item)."""
+    return _Compiled(_entries(rule.keywords), _entries(rule.requires_context), _entries(rule.context),
+                     _entries(rule.exclude))
+
+
+def _present(text: _Text, entries: Iterable[_Entry]) -> list[_Entry]:
+    """The entries whose first stem occurs in the text (one dict access each: the hot path)."""
+    prefix_first, first = text.index.prefix_first, text.index.first
+    return [e for e in entries if e.stems[0] in (prefix_first if e.prefix else first)]
+
+
+@dataclass(frozen=True)
 class _Text:
     tokens: list[str]
     stems: list[str]
     index: _StemIndex
+    #: tokens before this position are the title (the text's first line)
+    title_end: int
+
+    def spans(self, entry: _Entry) -> Iterator[tuple[int, int]]:
+        """Every ``(start, end)`` token span where ``entry`` occurs, in order (lazily: most callers
+        need the first)."""
+        first = (self.index.prefix_first if entry.prefix else self.index.first).get(entry.stems[0])
+        if first is None:
+            return
+        s0, rest, stems, n = entry.stems[0], entry.stems[1:], self.stems, len(entry.stems)
+        for i in range(first, len(stems) - n + 1):
+            # the index says the first stem matches at ``first``
+            if (i == first or _stem_matches(s0, stems[i])) and all(
+                _stem_matches(p, stems[i + 1 + k]) for k, p in enumerate(rest)
+            ):
+                yield i, i + n
+
+    def span_words(self, span: tuple[int, int]) -> str:
+        return " ".join(self.tokens[span[0]:span[1]]).lower()
 
 
 def _analyse(text: str) -> _Text:
     tokens = words(text)
     token_stems = [stem(t) for t in tokens]
-    return _Text(tokens, token_stems, _StemIndex(token_stems))
+    title, newline, _rest = text.partition("\n")
+    title_end = len(words(title)) if newline else len(tokens)
+    return _Text(tokens, token_stems, _StemIndex(token_stems), title_end)
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _score(weights: Iterable[float]) -> float:
+    miss = 1.0
+    for w in weights:
+        miss *= 1.0 - w
+    return round(1.0 - miss, 3)
 
 
 def match_topics(text: str, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...]:
-    return _match_topics(_analyse(text), rules)
+    return _match_topics(_analyse(text), rules)[0]
 
 
-def _match_topics(text: _Text, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...]:
-    tokens, token_stems, index = text.tokens, text.stems, text.index
+def _match_topics(text: _Text, rules: Iterable[TopicRule]) -> tuple[tuple[TopicMatch, ...], tuple[SetAside, ...]]:
     out: list[TopicMatch] = []
+    aside: list[SetAside] = []
     for rule in rules:
-        hit_keywords: list[str] = []
-        hit_words: list[str] = []
-        for kw in rule.keywords:
-            kw_stems = phrase_stems(kw)
-            if len(kw_stems) == 1:
-                pos = index.first_match(kw_stems[0])
-                if pos is not None:
-                    hit_keywords.append(kw)
-                    hit_words.append(tokens[pos].lower())
-            elif kw_stems and index.first_match(kw_stems[0]) is not None and _phrase_positions(
-                kw_stems, token_stems
-            ):
-                hit_keywords.append(kw)
-                hit_words.append(kw)
-        if hit_keywords:
-            out.append(TopicMatch(rule.id, tuple(hit_keywords), tuple(dict.fromkeys(hit_words))))
-    return tuple(out)
+        match = _match_rule(text, rule, aside)
+        if match is not None:
+            out.append(match)
+    return tuple(out), tuple(aside)
+
+
+def _match_rule(text: _Text, rule: TopicRule, aside: list[SetAside]) -> TopicMatch | None:
+    compiled = _compile(rule)
+    keywords = _present(text, compiled.keywords)
+    ambiguous = _present(text, compiled.requires_context)
+    if not keywords and not ambiguous:
+        return None
+    masked = [(sp, e.phrase) for e in _present(text, compiled.exclude) for sp in text.spans(e)]
+
+    def mask_of(span: tuple[int, int]) -> str | None:
+        for m, phrase in masked:
+            if _overlaps(span, m):
+                return phrase
+        return None
+
+    def first_free(entry: _Entry) -> tuple[int, int] | None:
+        seen: tuple[int, int] | None = None
+        for sp in text.spans(entry):
+            if not masked or mask_of(sp) is None:
+                return sp
+            seen = seen or sp
+        if seen is not None:
+            aside.append(SetAside(rule.id, entry.phrase, text.span_words(seen), f"часть «{mask_of(seen)}»"))
+        return None
+
+    evidence: list[Evidence] = []
+    hit_keywords: list[str] = []
+    hit_words: list[str] = []
+
+    def record(kw: str, span: tuple[int, int], ctx: str | None = None, ctx_span: tuple[int, int] | None = None) -> None:
+        single = span[1] - span[0] == 1
+        hit_keywords.append(kw)
+        hit_words.append(text.tokens[span[0]].lower() if single else kw)
+        evidence.append(Evidence(kw, text.span_words(span), span[0] < text.title_end, ctx,
+                                 text.span_words(ctx_span) if ctx_span else None))
+
+    strong: list[tuple[tuple[int, int], str]] = []
+    for entry in keywords:
+        span = first_free(entry)
+        if span is not None:
+            record(entry.phrase, span)
+            strong.append((span, entry.phrase))
+
+    context: list[_Entry] | None = None
+
+    def confirmation(span: tuple[int, int]) -> tuple[tuple[int, int], str] | None:
+        """A context entry, or one of the topic's own keywords, elsewhere in the text."""
+        nonlocal context
+        for sp, phrase in strong:
+            if not _overlaps(sp, span):
+                return sp, phrase
+        if context is None:
+            context = _present(text, compiled.context)
+        for c in context:
+            for sp in text.spans(c):
+                if not _overlaps(sp, span) and (not masked or mask_of(sp) is None):
+                    return sp, c.phrase
+        return None
+
+    # an ambiguous keyword is confirmed by a context entry or by one of the topic's own keywords
+    # elsewhere in the text («выплата» beside «пенсия»); inside a keyword's words it adds nothing
+    for entry in ambiguous:
+        span = first_free(entry)
+        if span is None or any(_overlaps(span, sp) for sp, _ in strong):
+            continue
+        confirmed = confirmation(span)
+        if confirmed is None:
+            aside.append(SetAside(rule.id, entry.phrase, text.span_words(span), "нет контекста"))
+        else:
+            record(entry.phrase, span, confirmed[1], confirmed[0])
+
+    if not evidence:
+        return None
+    return TopicMatch(rule.id, tuple(hit_keywords), tuple(dict.fromkeys(hit_words)),
+                      _score(e.weight for e in evidence), tuple(evidence))
 
 
 def match_new_service(text: str, rules: Iterable[ServiceRule]) -> tuple[str, str] | None:
@@ -184,6 +400,16 @@ def _match_new_service(text: _Text, rules: Iterable[ServiceRule]) -> tuple[str, 
     return None
 
 
+def relevance_of(topics: Sequence[TopicMatch], *, new_service: bool) -> float:
+    """The best topic score, raised by :data:`WEIGHT_NEW_SERVICE` for a new service; 0 without a topic."""
+    if not topics:
+        return 0.0
+    best = max(m.score for m in topics)
+    if new_service:
+        best += (1.0 - best) * WEIGHT_NEW_SERVICE
+    return round(best, 3)
+
+
 def classify(
     text: str,
     topic_rules: Sequence[TopicRule],
@@ -193,11 +419,13 @@ def classify(
 ) -> Classification:
     """Topics by keyword, plus the new-service rule that fired (if any).
 
+    ``text`` is the title, then (after a line break) the rest: hits in the title weigh more.
     ``source_topics`` are not added blindly: a source's usual topics only break ties for
     documentation; the item gets the topics its own words support.
     """
     del source_topics  # kept in the signature for callers; see docstring
     analysed = _analyse(text)
-    topics = _match_topics(analysed, topic_rules)
+    topics, aside = _match_topics(analysed, topic_rules)
     svc = _match_new_service(analysed, service_rules)
-    return Classification(topics, svc[0] if svc else None, svc[1] if svc else None)
+    return Classification(topics, svc[0] if svc else None, svc[1] if svc else None,
+                          relevance_of(topics, new_service=svc is not None), aside)

@@ -20,8 +20,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from ecitizen.classify import TopicRule, words
 from ecitizen.errors import ConfigError
 from ecitizen.source_settings import CRAWLER_KINDS, parse_source_settings
 from ecitizen.validation import problem_of
@@ -109,19 +110,50 @@ class CrawlerConfig(_Model):
 
 
 class Library(_Model):
+    """One of the programme's libraries. In ``config.yaml`` it seeds the ``library`` table
+    (``ecitizen.programme.seed_libraries``); an unknown detail stays empty, never guessed."""
+
     id: str
     name: str
-    address: str
-    hours: str
+    address: str = ""
+    hours: str = ""
     phone: str = ""
     email: str = ""
     website: str = ""
+    #: the library has a Legal Information Centre (Центр правовой информации, ЦПИ)
+    is_cpi: bool = False
+    #: takes part in the programme now (indicator 1 counts the active ones)
+    active: bool = True
+
+    @field_validator("id")
+    @classmethod
+    def _library_slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", v):
+            raise ValueError("must be a lowercase slug (a-z, 0-9, _ and -, at most 64 characters)")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _library_name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v.strip()
 
 
 class Topic(_Model):
+    """A course lesson and how news items are recognised as its material (``ecitizen.classify``).
+
+    ``keywords`` count on their own; ``requires_context`` words only with one of ``context`` in
+    the same text; the words of an ``exclude`` phrase never count for the topic. Each entry is a
+    word or a phrase, matched by stem.
+    """
+
     id: str
     title: str
     keywords: tuple[str, ...]
+    requires_context: tuple[str, ...] = ()
+    context: tuple[str, ...] = Field(default=(), validate_default=True)
+    exclude: tuple[str, ...] = ()
 
     @field_validator("id")
     @classmethod
@@ -129,6 +161,33 @@ class Topic(_Model):
         if not re.fullmatch(r"[a-z0-9_-]+", v):
             raise ValueError("must be a lowercase slug (a-z, 0-9, _ and -)")
         return v
+
+    @field_validator("keywords", "requires_context", "context", "exclude")
+    @classmethod
+    def _phrases(cls, v: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        seen: set[str] = set()
+        for i, phrase in enumerate(v):
+            if not words(phrase):
+                raise ValueError(f"entry {i} ({phrase!r}) has no letters or digits")
+            key = phrase.lower().replace("ё", "е").strip()
+            if key in seen:
+                raise ValueError(f"entry {i} ({phrase!r}) is listed twice")
+            seen.add(key)
+        if info.field_name == "requires_context":
+            strong = {k.lower().replace("ё", "е").strip() for k in info.data.get("keywords", ())}
+            for i, phrase in enumerate(v):
+                if phrase.lower().replace("ё", "е").strip() in strong:
+                    raise ValueError(f"entry {i} ({phrase!r}) is also in keywords: keep it in one list")
+        if info.field_name == "context":
+            if info.data.get("requires_context") and not v:
+                raise ValueError("required when requires_context is set: the words that confirm them")
+            if v and not info.data.get("requires_context"):
+                raise ValueError("has no effect without requires_context")
+        return v
+
+    def rule(self) -> TopicRule:
+        """The classifier's rule for this topic (every field, not only the keywords)."""
+        return TopicRule(self.id, self.keywords, self.requires_context, self.context, self.exclude)
 
 
 class NewServiceRule(_Model):
@@ -186,6 +245,82 @@ class OutputsConfig(_Model):
     media_contact: str = ""
 
 
+class SurveyOption(_Model):
+    id: str
+    text: str
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_-]+", v):
+            raise ValueError("must be a lowercase slug (a-z, 0-9, _ and -)")
+        return v
+
+
+class SurveyQuestion(_Model):
+    id: str
+    text: str
+    #: several answers may be ticked (the counts then add up to more than the forms)
+    multiple: bool = False
+    options: tuple[SurveyOption, ...] = Field(min_length=2)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_-]+", v):
+            raise ValueError("must be a lowercase slug (a-z, 0-9, _ and -)")
+        if v == "forms":
+            raise ValueError("'forms' is reserved for the number of filled-in forms")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_options(self) -> SurveyQuestion:
+        ids = [o.id for o in self.options]
+        for i, oid in enumerate(ids):
+            if oid in ids[:i]:
+                raise ValueError(f"duplicate option id {oid!r} (options[{i}])")
+        return self
+
+
+def _q(qid: str, text: str, options: tuple[tuple[str, str], ...], multiple: bool = False) -> SurveyQuestion:
+    return SurveyQuestion(id=qid, text=text, multiple=multiple,
+                          options=tuple(SurveyOption(id=o, text=t) for o, t in options))
+
+
+_YES_PARTLY_NO = (("yes", "Да"), ("partly", "Отчасти"), ("no", "Нет"))
+#: the questionnaire of plan item 4 (how useful the course's skills were); ``survey.questions`` replaces it
+DEFAULT_SURVEY_QUESTIONS: tuple[SurveyQuestion, ...] = (
+    _q("useful", "Пригодились ли вам знания, полученные на занятиях?",
+       (("often", "Да, пользуюсь ими постоянно"), ("sometimes", "Да, иногда"), ("not-yet", "Пока нет"))),
+    _q("services", "Чем вы уже пользовались сами после занятий? Можно отметить несколько ответов.",
+       (("gosuslugi", "Портал Госуслуг"), ("doctor", "Запись к врачу через интернет"),
+        ("payments", "Оплата услуг и налогов через интернет"), ("pensions", "Сведения о пенсии и пособиях"),
+        ("transport", "Маршруты и расписание транспорта"), ("none", "Пока ничем")), multiple=True),
+    _q("easier", "Стало ли вам проще решать житейские вопросы через интернет?", _YES_PARTLY_NO),
+    _q("safer", "Стали ли вы увереннее и осторожнее в интернете (мошенники, пароли)?", _YES_PARTLY_NO),
+    _q("recommend", "Посоветуете ли вы эти занятия родным и знакомым?", (("yes", "Да"), ("no", "Нет"))),
+)
+
+
+class SurveyConfig(_Model):
+    """The printable questionnaire for course participants (plan item 4); answers are entered as counts."""
+
+    title: str = "Анкета участника занятий «Электронный гражданин»"
+    intro: str = ("Ответьте, пожалуйста, на несколько вопросов. Отметьте нужный ответ галочкой. "
+                  "Анкета анонимная: имя писать не нужно.")
+    questions: tuple[SurveyQuestion, ...] = DEFAULT_SURVEY_QUESTIONS
+    #: a free-text prompt at the end of the form (read by the library, not counted)
+    comment_prompt: str = "Ваши пожелания: о чём ещё рассказать на занятиях?"
+
+    @model_validator(mode="after")
+    def _unique_questions(self) -> SurveyConfig:
+        ids = [q.id for q in self.questions]
+        for i, qid in enumerate(ids):
+            if qid in ids[:i]:
+                raise ValueError(f"duplicate question id {qid!r} (questions[{i}])")
+        return self
+
+
 class WebConfig(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -237,6 +372,7 @@ class Config(_Model):
     outputs: OutputsConfig = OutputsConfig()
     web: WebConfig = WebConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    survey: SurveyConfig = SurveyConfig()
     #: where relative paths in this config are resolved from (set by the loader, not the file)
     base_dir: str = "."
 

@@ -23,9 +23,12 @@
     └── AuthError                      login / permission problems in the web interface
 
 Adapters translate library exceptions into these in one place (``raise FetchError(...) from e``).
+A :class:`SourceError`'s ``code`` is one of :mod:`ecitizen.outcomes` (the words for people live there).
 """
 
 from __future__ import annotations
+
+from ecitizen import outcomes
 
 
 class EcitizenError(Exception):
@@ -56,12 +59,12 @@ class UnsafeURLError(EcitizenError, ValueError):
 class SourceError(EcitizenError):
     """One source failed. Recorded on the source's health record; never stops a run."""
 
-    #: short machine-readable code, stored as the source's ``last_outcome``
-    code = "error"
+    #: short machine-readable code (one of :mod:`ecitizen.outcomes`), stored as the source's ``last_outcome``
+    code: str = outcomes.ERROR
 
 
 class FetchError(SourceError):
-    code = "fetch_error"
+    code = outcomes.FETCH_ERROR
 
     def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
         self.url = url
@@ -70,39 +73,39 @@ class FetchError(SourceError):
 
 
 class HTTPStatusError(FetchError):
-    code = "http_error"
+    code = outcomes.HTTP_ERROR
 
 
 class TimeoutError_(FetchError):  # noqa: N801, N818 - the trailing _ avoids shadowing the builtin
-    code = "timeout"
+    code = outcomes.TIMEOUT
 
 
 class ResponseTooLargeError(FetchError):
-    code = "too_large"
+    code = outcomes.TOO_LARGE
 
 
 class TooManyRedirectsError(FetchError):
-    code = "redirects"
+    code = outcomes.REDIRECTS
 
 
 class TLSError(FetchError):
-    code = "tls_error"
+    code = outcomes.TLS_ERROR
 
 
 class DNSError(FetchError):
-    code = "dns_error"
+    code = outcomes.DNS_ERROR
 
 
 class ConnectError(FetchError):
-    code = "connection_error"
+    code = outcomes.CONNECTION_ERROR
 
 
 class ParseError(SourceError):
-    code = "parse_error"
+    code = outcomes.PARSE_ERROR
 
 
 class SelectorError(SourceError):
-    code = "selector_error"
+    code = outcomes.SELECTOR_ERROR
 
 
 class TemplateError(EcitizenError):

@@ -1,10 +1,13 @@
 """HTTP adapter: one careful GET with requests, for the feed reader, the archive and others.
 
-Owns: conditional GET (ETag / Last-Modified), the total deadline per response (however slowly a
-server drips), the size cap measured after decompression (gzip bombs), manual redirects (limit,
-loop detection, the target of a permanent redirect), the extra CA bundle (certifi + a PEM such as
-the Russian Trusted Root CA), and the translation of every requests / urllib3 / ssl / socket
-exception into :mod:`ecitizen.errors` ``FetchError`` subclasses.
+Owns: conditional GET (ETag / Last-Modified), the total deadline per exchange (connect to last
+byte, however slowly a server drips its headers or its body), the size cap measured after
+decompression (gzip bombs), manual redirects (limit, loop detection, the target of a permanent
+redirect), the extra CA bundle (certifi + a PEM such as the Russian Trusted Root CA), the
+connections of :func:`make_session` (each host resolved once through an
+:class:`~ecitizen.netguard.NetGuard`, which refuses private addresses, and the connection made
+to exactly the address it checked), and the translation of every requests / urllib3 / ssl /
+socket exception into :mod:`ecitizen.errors` ``FetchError`` subclasses.
 
 Must not import storage or any domain package. Returns plain data (:class:`FetchResult`); it never
 raises for an HTTP status (call :meth:`FetchResult.raise_for_status`).
@@ -12,6 +15,8 @@ raises for an HTTP status (call :meth:`FetchResult.raise_for_status`).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import os
 import socket
@@ -27,6 +32,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
 
 from ecitizen.config import HttpConfig
@@ -40,7 +47,7 @@ from ecitizen.errors import (
     TLSError,
     TooManyRedirectsError,
 )
-from ecitizen.urls import check_public_url
+from ecitizen.netguard import NetGuard
 
 CHUNK = 65536
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -167,11 +174,145 @@ def ca_bundle(extra_pem: str | None) -> str | bool:
         return path
 
 
+# -- guarded connections ---------------------------------------------------------------------------
+
+
+class _Exchange:
+    """One call of :func:`fetch` as its connections see it: the guard, and a watchdog that shuts
+    the connection in use down when the total deadline passes (a recv blocked on a server that
+    drips its status line or headers then returns at once, instead of waiting for the next line)."""
+
+    def __init__(self, guard: NetGuard, seconds: float) -> None:
+        self.guard = guard
+        self.expired = False
+        self._lock = threading.Lock()
+        self._conn: urllib3.connection.HTTPConnection | None = None
+        self._timer = threading.Timer(max(0.0, seconds), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Exchange:
+        self._token = _EXCHANGE.set(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._conn = None
+        _EXCHANGE.reset(self._token)
+
+    def attach(self, conn: urllib3.connection.HTTPConnection) -> None:
+        """``conn`` now works for this exchange (until :meth:`detach`)."""
+        with self._lock:
+            self._conn = conn
+            if self.expired:
+                _shut(conn)
+
+    def detach(self) -> None:
+        """Called before the connection goes back to the pool: the watchdog must not touch it then."""
+        with self._lock:
+            self._conn = None
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._conn is not None:
+                _shut(self._conn)
+
+
+def _shut(conn: urllib3.connection.HTTPConnection) -> None:
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            # the plain socket's shutdown, also for a TLS socket: the blocked reader sees the end
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_EXCHANGE: contextvars.ContextVar[_Exchange | None] = contextvars.ContextVar("ecitizen_fetch_exchange", default=None)
+
+
+def _open(conn: urllib3.connection.HTTPConnection, parent: Callable[[], socket.socket]) -> socket.socket:
+    """Resolve the host once through the exchange's guard and connect to one of exactly those
+    addresses (the Host header, SNI and certificate check keep the name)."""
+    exchange = _EXCHANGE.get()
+    if exchange is None:
+        return parent()
+    exchange.attach(conn)
+    host: str = conn._dns_host
+    try:
+        addresses = exchange.guard.addresses(host)
+    except socket.gaierror as exc:
+        raise urllib3.exceptions.NameResolutionError(host, conn, exc) from exc
+    except OSError as exc:  # a resolver that failed otherwise
+        raise urllib3.exceptions.NameResolutionError(host, conn, socket.gaierror(str(exc))) from exc
+    last: Exception | None = None
+    for address in addresses:
+        conn._dns_host = address
+        try:
+            sock = parent()
+        except urllib3.exceptions.NewConnectionError as exc:  # refused/unreachable: try the next address
+            last = exc
+            continue
+        finally:
+            conn._dns_host = host
+        conn.peer_address = address  # type: ignore[attr-defined]
+        return sock
+    assert last is not None
+    raise last
+
+
+def _reuse(conn: urllib3.connection.HTTPConnection) -> None:
+    """A pooled connection serves this exchange: watch it, and check its address against this guard."""
+    exchange = _EXCHANGE.get()
+    if exchange is None:
+        return
+    exchange.attach(conn)
+    peer = getattr(conn, "peer_address", None)
+    if conn.sock is not None and peer is not None:
+        exchange.guard.check(conn.host, (peer,))
+
+
+class _GuardedHTTPConnection(urllib3.connection.HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _open(self, super()._new_conn)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _reuse(self)
+        super().request(*args, **kwargs)
+
+
+class _GuardedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _open(self, super()._new_conn)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _reuse(self)
+        super().request(*args, **kwargs)
+
+
+class _GuardedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class GuardedAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter whose connections resolve through the exchange's :class:`NetGuard` and
+    are watched by its deadline (see :func:`fetch`)."""
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
 def make_session(*, pool_size: int = 16) -> requests.Session:
-    """A session for :func:`fetch`: no environment proxies/netrc, a pool sized for the run."""
+    """A session for :func:`fetch`: no environment proxies/netrc, a pool sized for the run, and
+    guarded connections (:class:`GuardedAdapter`)."""
     session = requests.Session()
     session.trust_env = False
-    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    adapter = GuardedAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -315,17 +456,41 @@ def fetch(
     extra_ca_bundle: str | None = None,
     accept: str = "*/*",
     url_guard: URLGuard | None = None,
+    guard: NetGuard | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> FetchResult:
     """GET ``url`` (following up to ``max_redirects`` redirects by hand) and read the body.
 
-    The whole exchange, redirects included, must finish within ``total_deadline`` seconds; each
-    socket read waits at most ``min(read_timeout, time left)``. The body is decompressed as it
-    arrives and refused beyond ``max_bytes``. Raises a :class:`FetchError` subclass on failure;
-    an HTTP error status is *returned* (see :meth:`FetchResult.raise_for_status`).
+    The whole exchange, redirects included, connect to last byte, must finish within
+    ``total_deadline`` seconds: each socket read waits at most ``min(read_timeout, time left)``
+    and a watchdog shuts the connection down when the time is up (a server dripping its headers).
+    The body is decompressed as it arrives and refused beyond ``max_bytes``; a body cut short is
+    an error, never a shorter success. Every hop is checked by ``guard`` (default: private
+    targets allowed) — the URL before the request, each address when the connection resolves
+    it — and by ``url_guard`` if given. ``session`` must come from :func:`make_session`.
+    Raises a :class:`FetchError` subclass on failure; an HTTP error status is *returned* (see
+    :meth:`FetchResult.raise_for_status`).
     """
     start = clock()
     deadline = start + total_deadline
+    net = guard or NetGuard(allow_private=True)
+    for prefix in ("http://", "https://"):
+        if not isinstance(session.get_adapter(prefix), GuardedAdapter):
+            raise TypeError("fetch() needs a session from make_session() (guarded connections)")
+    with _Exchange(net, total_deadline) as exchange:
+        return _fetch(url, session=session, etag=etag, last_modified=last_modified,
+                      connect_timeout=connect_timeout, read_timeout=read_timeout, total_deadline=total_deadline,
+                      max_bytes=max_bytes, max_redirects=max_redirects, user_agent=user_agent,
+                      extra_ca_bundle=extra_ca_bundle, accept=accept, url_guard=url_guard, exchange=exchange,
+                      clock=clock, start=start, deadline=deadline)
+
+
+def _fetch(
+    url: str, *, session: requests.Session, etag: str | None, last_modified: str | None, connect_timeout: float,
+    read_timeout: float, total_deadline: float, max_bytes: int, max_redirects: int, user_agent: str,
+    extra_ca_bundle: str | None, accept: str, url_guard: URLGuard | None, exchange: _Exchange,
+    clock: Callable[[], float], start: float, deadline: float,
+) -> FetchResult:
     verify = ca_bundle(extra_ca_bundle)
     headers = {
         "User-Agent": user_agent,
@@ -339,6 +504,7 @@ def fetch(
     all_permanent = True
     wire = 0
     while True:
+        exchange.guard.check_url(current)
         if url_guard is not None:
             url_guard(current)
         visited.add(current)
@@ -349,7 +515,7 @@ def fetch(
             req_headers["If-Modified-Since"] = last_modified
         remaining = deadline - clock()
         if remaining <= 0:
-            raise TimeoutError_(f"no complete response within {total_deadline:g} s", url=current)
+            raise _deadline_error(total_deadline, current)
         try:
             resp = session.get(
                 current,
@@ -360,8 +526,12 @@ def fetch(
                 verify=verify,
             )
         except Exception as exc:
+            if exchange.expired:
+                raise _deadline_error(total_deadline, current) from exc
             raise _translate(exc, current) from exc
         try:
+            if exchange.expired:  # the watchdog cut the headers short: what arrived is not an answer
+                raise _deadline_error(total_deadline, current)
             status = resp.status_code
             if status in _REDIRECTS and resp.headers.get("location"):
                 location = resp.headers["location"]
@@ -384,7 +554,14 @@ def fetch(
                     raise TooManyRedirectsError(f"more than {max_redirects} redirects", url=url)
                 current = target
                 continue
-            body, got = _read_body(resp, current, deadline, read_timeout, max_bytes, total_deadline, clock)
+            try:
+                body, got = _read_body(resp, current, deadline, read_timeout, max_bytes, total_deadline, clock)
+            except FetchError as exc:
+                if exchange.expired and not isinstance(exc, TimeoutError_ | ResponseTooLargeError):
+                    raise _deadline_error(total_deadline, current) from exc
+                raise
+            if exchange.expired:  # the watchdog ended a body that ends at the close: it is cut short
+                raise _deadline_error(total_deadline, current)
             wire += got
             hdrs = {k.lower(): v for k, v in resp.headers.items()}
             return FetchResult(
@@ -399,7 +576,14 @@ def fetch(
                 redirects=tuple(chain),
             )
         finally:
+            exchange.detach()  # before the connection can go back to the pool
             resp.close()
+
+
+def _deadline_error(total_deadline: float, url: str) -> TimeoutError_:
+    return TimeoutError_(
+        f"the response did not complete within {total_deadline:g} s (slow or endless answer)", url=url
+    )
 
 
 def _read_body(
@@ -428,7 +612,8 @@ def _read_body(
                     f"the response did not complete within {total_deadline:g} s (slow or endless body)",
                     url=url,
                 )
-            if sock is not None:
+            if sock is not None and sock.fileno() != -1:
+                # http.client closes the socket once the last byte of a closing response is read
                 sock.settimeout(max(0.05, min(read_timeout, remaining)))
             data = resp.raw.read1(CHUNK, decode_content=False)
             if not data:
@@ -462,11 +647,8 @@ def fetch_configured(
     max_bytes: int | None = None,
 ) -> FetchResult:
     """:func:`fetch` with the limits of ``config.http``; every hop of a user-entered URL must be a
-    public address unless ``http.allow_private_targets``."""
-
-    def guard(u: str) -> None:
-        check_public_url(u, allow_private=http.allow_private_targets)
-
+    public address unless ``http.allow_private_targets`` (resolved once per connection through the
+    resolver hook, :func:`ecitizen.netguard.default_resolver`)."""
     own = session is None
     sess = make_session() if session is None else session
     try:
@@ -483,7 +665,7 @@ def fetch_configured(
             user_agent=http.user_agent,
             extra_ca_bundle=http.extra_ca_bundle,
             accept=accept,
-            url_guard=None if http.allow_private_targets else guard,
+            guard=NetGuard(allow_private=http.allow_private_targets),
         )
     finally:
         if own:

@@ -10,12 +10,19 @@ Must not import storage, network or any domain package.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import html
+import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
+from functools import lru_cache
+from itertools import combinations
 from typing import overload
+
+from rapidfuzz.distance import Indel
 
 from ecitizen.classify import ServiceRule, TopicMatch, TopicRule, classify, stem, words
 from ecitizen.html import clean_text, html_to_text, sanitize_html
@@ -29,6 +36,12 @@ SUMMARY_HTML_MAX = 12_000
 #: items whose titles are this similar and whose dates are this close form one cluster
 CLUSTER_SIMILARITY = 0.82
 CLUSTER_WINDOW = timedelta(days=3)
+#: near-duplicate candidates (docs/clustering.md): titles meet in buckets keyed by their sampled
+#: stems less up to two (BLOCK_SAMPLE stems at most); a bucket keeps its BLOCK_BUCKET_CAP newest
+#: items and a new item is compared with at most CLUSTER_MAX_COMPARED of them
+BLOCK_SAMPLE = 8
+BLOCK_BUCKET_CAP = 8
+CLUSTER_MAX_COMPARED = 16
 
 
 @dataclass(frozen=True)
@@ -189,12 +202,16 @@ def titles_similar(a: str, b: str) -> bool:
         return False
     if a == b:
         return True
-    ta, tb = set(a.split()), set(b.split())
+    ta, tb = _stem_set(a), _stem_set(b)
     if len(ta) < 3 or len(tb) < 3:
         return False
-    jaccard = len(ta & tb) / len(ta | tb)
-    if jaccard >= 0.75:
+    shared = len(ta & tb)
+    if shared / (len(ta) + len(tb) - shared) >= 0.75:  # Jaccard similarity of the stem sets
         return True
+    # difflib's matching blocks form a common subsequence, so ratio() ≤ the LCS (Indel) similarity,
+    # which rapidfuzz computes in C in well under a microsecond: an exact rejection of most pairs
+    if Indel.normalized_similarity(a, b, score_cutoff=_LCS_CUTOFF) < _LCS_CUTOFF:
+        return False
     sm = SequenceMatcher(None, a, b, autojunk=False)
     # real_quick_ratio() and quick_ratio() are upper bounds of ratio(): same answer, far cheaper
     return (
@@ -204,50 +221,111 @@ def titles_similar(a: str, b: str) -> bool:
     )
 
 
+#: just under CLUSTER_SIMILARITY, so that float rounding never rejects a pair ratio() accepts
+_LCS_CUTOFF = CLUSTER_SIMILARITY - 1e-9
+
+
+@lru_cache(maxsize=32768)
+def _stem_set(key: str) -> frozenset[str]:
+    return frozenset(key.split())
+
+
+@lru_cache(maxsize=65536)
+def _stem_hash(stem_: str) -> int:
+    return int.from_bytes(hashlib.blake2b(stem_.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+@lru_cache(maxsize=16384)
+def block_keys(key: str) -> tuple[int, ...]:
+    """The buckets of a title key in :class:`CandidateIndex`: its *deletion neighbourhood*.
+
+    The title's stems of 3+ letters (all its stems if none is that long), at most
+    :data:`BLOCK_SAMPLE` of them (those with the smallest hashes: a stem is sampled alike in every
+    title); then that set and every set obtained by leaving out one stem (of 3+) or two (of 4+),
+    each as the XOR of its stems' 64-bit hashes: at most 1 + 8 + 28 keys. Two titles whose samples
+    differ by at most two stems on each side (a reworded word, two words added, «Пенсионный фонд»
+    → «СФР», any word order) share a bucket: A − {a₁, a₂} = B − {b₁, b₂}.
+    """
+    stems = _stem_set(key)
+    long = [s for s in stems if len(s) >= 3]
+    hashes = sorted(map(_stem_hash, long or stems))[:BLOCK_SAMPLE]
+    if not hashes:
+        return ()
+    full = 0
+    for h in hashes:
+        full ^= h
+    if len(hashes) < 3:
+        return (full,)
+    keys = [full, *[full ^ h for h in hashes]]
+    if len(hashes) >= 4:
+        keys += [full ^ g ^ h for g, h in combinations(hashes, 2)]
+    return tuple(keys)
+
+
+#: the window in seconds, with a day to spare: a cheap first filter (find_cluster checks the dates)
+_WINDOW_SECONDS = (CLUSTER_WINDOW + timedelta(days=1)).total_seconds()
+
+
 class CandidateIndex(Sequence[ClusterCandidate]):
-    """Cluster candidates indexed by title stem, so a new item is compared only with the stored
-    items sharing stems (of 3+ letters) with it instead of with every recent item. Titles are
-    compared only when they share at least half of the shorter title's stems (and two stems for
-    titles of four or more): the titles are stemmed, so two wordings of the same headline share
-    most stems, while a character ratio of 0.82 with fewer shared stems does not occur in real
-    headlines. Jaccard ≥ 0.75 implies that bound anyway."""
+    """Cluster candidates in buckets keyed by the title's deletion neighbourhood (:func:`block_keys`,
+    docs/clustering.md), so that a new item is compared with a bounded number of stored items
+    whatever the vocabulary: a bucket keeps at most :data:`BLOCK_BUCKET_CAP` items (the last one
+    indexed and the newest by date), and a query returns at most :data:`CLUSTER_MAX_COMPARED` of
+    the items sharing a bucket with it: those sharing the most buckets first (the closest stem
+    sets), then the last indexed. Cost per item: O(keys × cap), never the number of stored items."""
 
     def __init__(self, candidates: Iterable[ClusterCandidate] = ()) -> None:
         self._items: list[ClusterCandidate] = []
-        self._sizes: list[int] = []
-        self._postings: dict[str, list[int]] = {}
+        self._sources: list[int] = []
+        self._stamps: list[float] = []
+        #: bucket key → the last item indexed into it (most buckets hold one item: no list for them)
+        self._last: dict[int, int] = {}
+        #: bucket key → the bucket's other items (at most BLOCK_BUCKET_CAP − 1, the newest by date)
+        self._earlier: dict[int, list[int]] = {}
         for c in candidates:
             self.append(c)
-
-    @staticmethod
-    def _tokens(key: str) -> set[str]:
-        tokens = set(key.split())
-        long = {t for t in tokens if len(t) >= 3}
-        return long or tokens
 
     def append(self, cand: ClusterCandidate) -> None:
         idx = len(self._items)
         self._items.append(cand)
-        tokens = self._tokens(cand.title_key)
-        self._sizes.append(len(tokens))
-        for t in tokens:
-            self._postings.setdefault(t, []).append(idx)
+        self._sources.append(cand.source_id)
+        self._stamps.append(_timestamp(cand.published_at))
+        keys = block_keys(cand.title_key)
+        last, earlier = self._last, self._earlier
+        shared = [(k, last[k]) for k in keys if k in last]
+        last.update(dict.fromkeys(keys, idx))
+        for k, i in shared:
+            bucket = earlier.get(k)
+            if bucket is None:
+                earlier[k] = [i]
+            else:
+                bucket.append(i)
+                if len(bucket) >= BLOCK_BUCKET_CAP:  # near-identical titles: drop the oldest by date
+                    bucket.remove(min(bucket, key=self._stamps.__getitem__))
 
-    def near(self, key: str) -> list[ClusterCandidate]:
-        """Candidates sharing at least half of the shorter title's stems with ``key`` (and two
-        stems when ``key`` has four or more)."""
-        tokens = self._tokens(key)
-        need = 2 if len(tokens) >= 4 else 1
-        shared: dict[int, int] = {}
-        for t in tokens:
-            for i in self._postings.get(t, ()):
-                shared[i] = shared.get(i, 0) + 1
-        n = len(tokens)
-        sizes = self._sizes
-        return [
-            self._items[i] for i in sorted(shared)
-            if shared[i] >= need and 2 * shared[i] >= min(n, sizes[i])
+    def near(
+        self, key: str, *, source_id: int | None = None, when: datetime | None = None
+    ) -> list[ClusterCandidate]:
+        """At most :data:`CLUSTER_MAX_COMPARED` candidates sharing a bucket with ``key``, the
+        closest first; those of ``source_id`` and those dated far outside :data:`CLUSTER_WINDOW`
+        from ``when`` are left out before the cap."""
+        last = self._last
+        keys = [k for k in block_keys(key) if k in last]
+        if not keys:
+            return []
+        found = [last[k] for k in keys]
+        earlier = self._earlier
+        for bucket in filter(None, map(earlier.get, keys)):
+            found += bucket
+        sources, stamps = self._sources, self._stamps
+        stamp = _timestamp(when)
+        eligible = [
+            (n, i) for i, n in Counter(found).items()
+            if sources[i] != source_id and not abs(stamps[i] - stamp) > _WINDOW_SECONDS
         ]
+        if len(eligible) > CLUSTER_MAX_COMPARED:
+            eligible = heapq.nlargest(CLUSTER_MAX_COMPARED, eligible)
+        return [self._items[i] for _, i in eligible]
 
     def __len__(self) -> int:
         return len(self._items)
@@ -269,10 +347,15 @@ def find_cluster(
     *,
     fetched_at: datetime,
 ) -> ClusterCandidate | None:
-    """The stored item from *another* source that this one duplicates, if any."""
+    """The stored item from *another* source that this one duplicates, if any. A
+    :class:`CandidateIndex` offers a bounded number of candidates; any other sequence is searched
+    whole (small lists, tests)."""
     when = item.published_at or fetched_at
     best: ClusterCandidate | None = None
-    pool = candidates.near(item.title_key) if isinstance(candidates, CandidateIndex) else candidates
+    if isinstance(candidates, CandidateIndex):
+        pool: Sequence[ClusterCandidate] = candidates.near(item.title_key, source_id=source_id, when=when)
+    else:
+        pool = candidates
     for cand in pool:
         if cand.source_id == source_id:
             continue
@@ -283,6 +366,11 @@ def find_cluster(
             if best is None or (cand.cluster_id or cand.item_id) < (best.cluster_id or best.item_id):
                 best = cand
     return best
+
+
+def _timestamp(when: datetime | None) -> float:
+    """Seconds since the epoch; nan for no date (no distance to it exceeds a window, as in find_cluster)."""
+    return when.timestamp() if when is not None else math.nan
 
 
 def rules_from_config(topics: Iterable[object], services: Iterable[object]) -> Rules:

@@ -1,6 +1,9 @@
 """Read and review queries over items, shared by the CLI, the web interface and the digest.
 
-Owns: filtering items (:class:`ItemFilter`) and changing their review status.
+Owns: filtering items (:class:`ItemFilter`), the review counts, changing an item's review status
+(:func:`set_status`) and a person's edit of an item (:func:`edit_item`), the Russian names of
+the review statuses (:data:`ITEM_STATUS_LABELS`), and the cheap version of the published content
+(:func:`public_content_version`) the web's public cache compares.
 """
 
 from __future__ import annotations
@@ -8,11 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from ecitizen.storage import Item, ItemStatus, Source
+from ecitizen.errors import NotFoundError
+from ecitizen.storage import Item, ItemStatus, Link, Source
+
+#: Russian names of the review statuses
+ITEM_STATUS_LABELS: dict[str, str] = {
+    ItemStatus.NEW.value: "новое",
+    ItemStatus.APPROVED.value: "одобрено",
+    ItemStatus.REJECTED.value: "отклонено",
+}
 
 
 @dataclass(frozen=True)
@@ -87,3 +99,68 @@ def cluster_members(session: Session, cluster_ids: Sequence[int]) -> dict[int, l
         assert item.cluster_id is not None
         out.setdefault(item.cluster_id, []).append((item, name))
     return out
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    #: items waiting for review
+    queue: int
+    #: of those, new online services
+    new_services: int
+
+
+def review_counts(session: Session) -> ReviewCounts:
+    """How many items wait for review, and how many of them are new online services."""
+    waiting = select(func.count(col(Item.id))).where(Item.status == ItemStatus.NEW.value)
+    queue = session.exec(waiting).one()
+    services = session.exec(waiting.where(col(Item.is_new_service).is_(True))).one()
+    return ReviewCounts(queue, services)
+
+
+def get_item(session: Session, item_id: int) -> tuple[Item, Source | None]:
+    """An item with its source. Raises :class:`NotFoundError`."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFoundError(f"no item #{item_id}")
+    return item, session.get(Source, item.source_id)
+
+
+def edit_item(
+    session: Session, item_id: int, *, display_title: str, explanation: str, topics: Iterable[str],
+    decision: str | None, reviewer: str, now: datetime,
+) -> Item:
+    """A person's edit: the title and explanation for print, the topics, optionally a new status.
+
+    Empty text means "use the original"; ``decision`` None keeps the status.
+    """
+    if decision is not None and decision not in {s.value for s in ItemStatus}:
+        raise ValueError(f"unknown status {decision!r}")
+    item, _source = get_item(session, item_id)
+    item.display_title = display_title.strip() or None
+    item.explanation = explanation.strip() or None
+    item.manual_topics = list(dict.fromkeys(topics))
+    if decision is not None:
+        item.status = decision
+    item.reviewed_by = reviewer
+    item.reviewed_at = now
+    session.add(item)
+    session.flush()
+    return item
+
+
+def public_content_version(session: Session) -> dict[str, tuple[Any, ...]]:
+    """What the public outputs depend on, cheaply: approved items (feeds, widget) and links (catalogue).
+
+    ``max(reviewed_at)``, count and ``max(id)`` of approved items; the newest check, review and
+    status change and the count of links; ``none`` for outputs that depend on nothing stored.
+    """
+    approved = session.exec(
+        select(func.max(Item.reviewed_at), func.count(col(Item.id)), func.max(Item.id)).where(
+            Item.status == ItemStatus.APPROVED.value
+        )
+    ).one()
+    links = session.exec(
+        select(func.max(Link.last_checked_at), func.max(Link.reviewed_at), func.count(col(Link.id)),
+               func.max(Link.status_since))
+    ).one()
+    return {"items": tuple(approved), "links": tuple(links), "none": ()}

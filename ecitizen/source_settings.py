@@ -1,6 +1,7 @@
 """Typed ``settings`` of the crawler source kinds (listing, sitemap, json, page, catalog, telegram).
 
-Owns: the schema of ``sources[i].settings`` for every crawler kind and the one pure function
+Owns: the vocabulary of source kinds (:data:`SOURCE_KINDS`, their Russian :data:`KIND_LABELS`),
+the schema of ``sources[i].settings`` for every crawler kind and the one pure function
 :func:`parse_source_settings` that validates a settings mapping into a frozen model, raising
 :class:`~ecitizen.errors.ConfigError` with the offending key (``settings.item: required key is
 missing``). ``ecitizen.config`` calls it while validating the file (so a bad selector map stops
@@ -16,14 +17,28 @@ starts with ``xpath:`` (or ``/``, ``./``, ``(``) is XPath. A field selector with
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from ecitizen.errors import ConfigError
 from ecitizen.validation import problem_of
 
 CRAWLER_KINDS = ("listing", "sitemap", "json", "page", "catalog", "telegram")
+#: every kind of source: the feed reader's ``feed`` and the crawler's kinds (``config.SourceKind``
+#: spells the same list as a Literal for the config schema; a test keeps the two equal)
+SOURCE_KINDS: tuple[str, ...] = ("feed", *CRAWLER_KINDS)
+#: Russian names of the kinds, for the web form, the source list and messages
+KIND_LABELS: dict[str, str] = {
+    "feed": "лента",
+    "listing": "список новостей",
+    "sitemap": "карта сайта",
+    "json": "JSON",
+    "page": "страница",
+    "catalog": "каталог услуг",
+    "telegram": "Telegram",
+}
 
 
 class _Settings(BaseModel):
@@ -112,13 +127,19 @@ class JsonFields(BaseModel):
     id: str | None = None
 
 
+#: a ``{name}`` of ``link_template``: a field the mapping maps (``{id}``: the value at ``fields.id``)
+#: or a dotted path inside the record (``{code}``, ``{a.b}``)
+LINK_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+
+
 class JsonSettings(_Settings):
     """A JSON API (or a page's embedded ``__NEXT_DATA__``) with a field mapping."""
 
     #: dotted path to the list of records ("" = the document itself is the list)
     items_path: str = ""
     fields: JsonFields
-    #: a link built from record fields: ``https://www.mos.ru/authority/documents/doc/{id}/``
+    #: a link built from each record: ``https://www.mos.ru/authority/documents/doc/{id}/`` — see
+    #: :data:`LINK_PLACEHOLDER`; a record without a value for a placeholder is rejected
     link_template: str | None = None
     #: read the JSON from an element of an HTML page (``script#__NEXT_DATA__::text``)
     embedded: str | None = None
@@ -130,6 +151,27 @@ class JsonSettings(_Settings):
     end_date_param: str | None = None
     date_param_format: str = "%d.%m.%Y"
     window_days: int = Field(30, ge=1, le=366)
+
+    @field_validator("link_template")
+    @classmethod
+    def _placeholders(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """Every placeholder can resolve: well-formed, at least one, and a field name only when mapped
+        (an unmapped ``{id}`` would be read as the record's ``id`` key — the usual mistake)."""
+        if v is None:
+            return None
+        stray = LINK_PLACEHOLDER.sub("", v)
+        if "{" in stray or "}" in stray:
+            raise ValueError(f"bad placeholder in {v!r}: write {{field}} or {{path.in.record}}")
+        names = LINK_PLACEHOLDER.findall(v)
+        if not names:
+            raise ValueError(f"{v!r} has no {{placeholder}}: every record would get the same link")
+        fields = info.data.get("fields")
+        if isinstance(fields, JsonFields):
+            for name in names:
+                if name in JsonFields.model_fields and getattr(fields, name) is None:
+                    raise ValueError(f"placeholder {{{name}}} names the field {name!r}, which fields does not "
+                                     f"map: add fields.{name} (its path in the record)")
+        return v
 
 
 class PageSettings(_Settings):

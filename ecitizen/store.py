@@ -1,6 +1,7 @@
 """Storing adapter for sources and items: the only place the pipeline meets the database.
 
-Owns: seeding sources from config (idempotent by name), recording a source's health after an
+Owns: seeding sources from config (idempotent by name, through the one add/update operation of
+:mod:`ecitizen.sources`), recording a source's health after an
 attempt, and storing prepared items idempotently (GUID within a source, then canonical URL) with
 duplicate-cluster assignment, each source's batch in one transaction.
 """
@@ -8,7 +9,7 @@ duplicate-cluster assignment, each source's batch in one transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,9 +20,12 @@ from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
 from ecitizen.config import Config, SourceConfig
-from ecitizen.errors import NotFoundError
+from ecitizen.errors import ConfigError, NotFoundError
 from ecitizen.pipeline import CLUSTER_WINDOW, CandidateIndex, ClusterCandidate, PreparedItem, find_cluster
+from ecitizen.sources import SourceInput, SourceRefusedError, SourceRules, add_source, update_source
 from ecitizen.storage import Item, ItemStatus, Source
+from ecitizen.urls import Resolver
+from ecitizen.urls import _resolve as default_resolve
 
 
 @dataclass(frozen=True)
@@ -37,46 +41,35 @@ class StoreResult:
         return len(self.added)
 
 
-def seed_sources(session: Session, sources: Iterable[SourceConfig]) -> tuple[list[str], list[str]]:
-    """Insert config sources missing from the database; update config-owned fields of existing ones.
+def seed_sources(session: Session, sources: Iterable[SourceConfig], *, rules: SourceRules | None = None,
+                 resolve: Resolver | None = default_resolve) -> tuple[list[str], list[str]]:
+    """Add config sources missing from the database (by name); update config-owned fields of existing ones.
 
-    Health, ETags and a URL changed by a permanent redirect are kept. Returns (added, updated) names.
+    Both go through :func:`ecitizen.sources.add_source` / :func:`~ecitizen.sources.update_source`,
+    so a config source meets the rules of one added by hand: pass ``rules=SourceRules.from_config(cfg)``
+    (without it the interval floor and the private-target refusal are left to the poll and the crawl,
+    which apply them again). Health, ETags and a URL changed by a permanent redirect are kept. A
+    refused source raises :class:`ConfigError` naming ``sources[i].<field>`` (the caller's transaction
+    writes nothing). Returns (added, updated) names.
     """
+    wanted = list(sources)
+    if rules is None:
+        rules = SourceRules(frozenset(t for sc in wanted for t in sc.topics), 1, True)
     added: list[str] = []
     updated: list[str] = []
-    for sc in sources:
+    for i, sc in enumerate(wanted):
+        data = SourceInput.from_config(sc)
         row = session.exec(select(Source).where(Source.name == sc.name)).first()
-        if row is None:
-            session.add(
-                Source(
-                    name=sc.name,
-                    kind=sc.kind,
-                    url=sc.url,
-                    topics=list(sc.topics),
-                    settings=dict(sc.settings),
-                    interval_minutes=sc.interval_minutes,
-                    timezone=sc.timezone,
-                    enabled=sc.enabled,
-                    origin="config",
-                )
-            )
-            added.append(sc.name)
-            continue
-        changed = False
-        for attr, value in (
-            ("kind", sc.kind),
-            ("topics", list(sc.topics)),
-            ("settings", dict(sc.settings)),
-            ("interval_minutes", sc.interval_minutes),
-            ("timezone", sc.timezone),
-            ("enabled", sc.enabled),
-        ):
-            if getattr(row, attr) != value:
-                setattr(row, attr, value)
-                changed = True
-        if changed:
-            session.add(row)
-            updated.append(sc.name)
+        try:
+            if row is None:
+                add_source(session, data, rules, origin="config", resolve=resolve)
+                added.append(sc.name)
+            # the stored URL wins: a permanent redirect may have moved it
+            elif update_source(session, row, replace(data, url=row.url), rules, resolve=resolve).changed:
+                updated.append(sc.name)
+        except SourceRefusedError as exc:
+            first = exc.problems[0]
+            raise ConfigError(f"sources[{i}].{first.field}", first.problem) from None
     session.flush()
     return added, updated
 

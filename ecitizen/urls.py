@@ -1,14 +1,20 @@
-"""URL handling: canonical form, Cyrillic display, and the public-target safety check.
+"""URL handling: canonical form, Cyrillic display, host syntax, and the public-target safety check.
 
-Pure functions except :func:`check_public_url`, which resolves the host name (DNS) when asked.
+Pure functions except :func:`check_public_url`, which resolves the host name (DNS, through the
+resolver hook of :mod:`ecitizen.netguard`) when asked.
+
+A host is read as a browser reads it: percent-escapes decoded, IDNA-encoded, lower case, no
+trailing dot. What is then not an IP address or a valid host name (``%00``, spaces, ``127.1``,
+``0x7f000001``) is refused by :func:`canonical_url` and :func:`check_public_url` alike, so a
+host cannot mean one thing to the safety check and another to the HTTP client.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import socket
+import re
 from collections.abc import Callable, Iterable
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_to_bytes, urlencode, urlsplit, urlunsplit
 
 from ecitizen.errors import UnsafeURLError
 
@@ -22,9 +28,21 @@ TRACKING_PARAMS = frozenset(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+#: a last label that makes a browser or inet_aton read the name as an IPv4 number (127.1, 0x7f.1)
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
+
+
 def _encode_host(host: str) -> str:
     host = host.strip().rstrip(".").lower()
     if not host or host.startswith("["):
+        return host
+    if "%" in host:
+        try:
+            host = unquote_to_bytes(host).decode("utf-8").strip().rstrip(".").lower()
+        except UnicodeDecodeError:
+            return host  # not a host name; is_valid_host refuses it
+    if ":" in host:  # an IPv6 literal (urlsplit's hostname has no brackets)
         return host
     try:
         return host.encode("idna").decode("ascii")
@@ -36,6 +54,34 @@ def _encode_host(host: str) -> str:
             return idna.encode(host, uts46=True).decode("ascii")
         except Exception:  # noqa: BLE001 - leave an undecodable host as it is
             return host
+
+
+def normalise_host(host: str) -> str:
+    """A host as it is connected to: percent-escapes decoded, IDNA (punycode), lower case, no
+    trailing dot. The result may still be invalid (see :func:`is_valid_host`)."""
+    return _encode_host(host)
+
+
+def is_valid_host(host: str) -> bool:
+    """True for an IP address or a syntactically valid (ASCII, IDNA-encoded) host name."""
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    if len(host) > 253:
+        return False
+    labels = host.split(".")
+    if not all(_LABEL.fullmatch(label) for label in labels):
+        return False
+    return not _NUMERIC_LABEL.fullmatch(labels[-1])
+
+
+def is_local_name(host: str) -> bool:
+    """``localhost`` and the names that only a local network resolves (``*.localhost``, ``*.local``)."""
+    return host == "localhost" or host.endswith((".localhost", ".local"))
 
 
 def display_host(host: str) -> str:
@@ -54,9 +100,10 @@ def display_host(host: str) -> str:
 def canonical_url(url: str, *, base: str | None = None) -> str:
     """The form under which a URL is stored and compared.
 
-    Lower-case scheme and host, IDN host in punycode, default port and fragment dropped,
-    tracking parameters (``utm_*``, ``fbclid``, ``yclid``...) removed, remaining query kept in order,
-    path percent-encoded consistently, empty path becomes ``/``.
+    Lower-case scheme and host, IDN host in punycode, percent-escapes in the host decoded, default
+    port and fragment dropped, tracking parameters (``utm_*``, ``fbclid``, ``yclid``...) removed,
+    remaining query kept in order, path percent-encoded consistently, empty path becomes ``/``.
+    Raises :class:`UnsafeURLError` (a ``ValueError``) when the host is not a valid host name.
     """
     from urllib.parse import urljoin
 
@@ -66,6 +113,8 @@ def canonical_url(url: str, *, base: str | None = None) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     host = _encode_host(parts.hostname or "")
+    if host and not is_valid_host(host):
+        raise UnsafeURLError(f"{url[:200]!r}: {host[:100]!r} is not a valid host name")
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     port = parts.port if parts.port and parts.port != _DEFAULT_PORTS.get(scheme) else None
@@ -95,14 +144,38 @@ def host_of(url: str) -> str:
 
 
 def is_http_url(url: str) -> bool:
+    """An http(s) URL whose host is a valid host name or IP address (after decoding)."""
     parts = urlsplit(url.strip())
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return False
+    return is_valid_host(_encode_host(parts.hostname))
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 def is_public_address(address: str) -> bool:
+    """A globally reachable unicast address (not private, loopback, link-local, shared, reserved,
+    multicast — also not one hidden in an IPv4-mapped, 6to4, Teredo or NAT64 IPv6 address)."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded: list[ipaddress.IPv4Address] = []
+        if ip.ipv4_mapped:
+            embedded.append(ip.ipv4_mapped)
+        if ip.sixtofour:
+            embedded.append(ip.sixtofour)
+        if ip.teredo:
+            embedded.extend(ip.teredo)
+        if ip in _NAT64:
+            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif embedded and not all(is_public_address(str(v4)) for v4 in embedded):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -110,32 +183,49 @@ Resolver = Callable[[str], Iterable[str]]
 
 
 def _resolve(host: str) -> list[str]:
-    return [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
+    """The project's resolver hook (:func:`ecitizen.netguard.default_resolver`)."""
+    from ecitizen.netguard import default_resolver
+
+    return list(default_resolver()(host))
 
 
 def check_public_url(url: str, *, allow_private: bool = False, resolve: Resolver | None = _resolve) -> str:
-    """Refuse a user-entered URL that is not http(s) or points at a private network.
+    """Refuse a user-entered URL that is not http(s), has an invalid host or points at a private
+    network. Returns the canonical URL.
 
-    Returns the canonical URL. ``resolve=None`` checks literal IP hosts only (no DNS).
+    ``resolve=None`` checks literal IP hosts only (no DNS); the default resolves through the
+    project's resolver hook (where a test table may trust a name). A name that does not resolve is
+    accepted: that is the checker's business (``dns_error``), not a safety question. The fetchers
+    check every address again when they connect (:class:`ecitizen.netguard.NetGuard`).
     """
     if not is_http_url(url):
-        raise UnsafeURLError(f"{url!r}: only http:// and https:// addresses are accepted")
+        raise UnsafeURLError(f"{url!r}: only http:// and https:// addresses with a valid host are accepted")
     canon = canonical_url(url)
     if allow_private:
         return canon
-    host = urlsplit(canon).hostname or ""
-    if host in ("localhost",) or host.endswith(".localhost") or host.endswith(".local"):
+    host = (urlsplit(canon).hostname or "").strip("[]")
+    if is_local_name(host):
         raise UnsafeURLError(f"{url!r}: a local-network address is not allowed")
+    from ecitizen.netguard import NetGuard, refusal
+
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
         if resolve is None:
             return canon
+        guard = NetGuard(allow_private=False, resolver=None if resolve is _resolve else _as_list(resolve))
         try:
-            addresses = list(resolve(host))
+            guard.addresses(host)
         except OSError:
             return canon  # unresolvable names are the checker's business (dns_error), not unsafe
-    for addr in addresses:
-        if not is_public_address(addr):
-            raise UnsafeURLError(f"{url!r}: {host} is a private-network address ({addr})")
+        except UnsafeURLError as exc:
+            raise UnsafeURLError(f"{url!r}: {exc}") from None
+        return canon
+    why = refusal(host, addresses)
+    if why:
+        raise UnsafeURLError(f"{url!r}: {why}")
     return canon
+
+
+def _as_list(resolve: Resolver) -> Callable[[str], list[str]]:
+    return lambda host: list(resolve(host))

@@ -11,6 +11,7 @@ from ecitizen.feeds.discover import discover_feeds, looks_like_html
 from ecitizen.feeds.opml import ImportOutcome, OpmlFeed, export_sources, import_feeds, parse_opml, render_opml
 from ecitizen.feeds.parse import ParsedFeed, parse_feed
 from ecitizen.feeds.poll import PollReport, SourceResult, poll
+from ecitizen.feeds.resolve import resolve_feed_url
 
 __all__ = [
     "ImportOutcome",
@@ -26,4 +27,5 @@ __all__ = [
     "parse_opml",
     "poll",
     "render_opml",
+    "resolve_feed_url",
 ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
+from ecitizen.textcodec import decode_html
+
 FEED_TYPES = (
     "application/rss+xml",
     "application/atom+xml",
@@ -52,7 +54,7 @@ class _LinkFinder(HTMLParser):
 
 def discover_feeds(body: bytes, page_url: str, *, encoding: str | None = None) -> list[str]:
     """Absolute URLs of the feeds an HTML page announces, in the page's order (RSS/Atom first)."""
-    text = body[:1_000_000].decode(encoding or "utf-8", errors="replace")
+    text = decode_html(body[:1_000_000], encoding).text
     finder = _LinkFinder()
     try:
         finder.feed(text)

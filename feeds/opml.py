@@ -1,12 +1,14 @@
 """OPML import and export of feed sources.
 
 Owns: reading OPML (with defusedxml: no entity tricks) into :class:`OpmlFeed` values, and writing
-feed sources as OPML 2.0. Pure apart from the two small storing functions at the end.
+feed sources as OPML 2.0. Pure apart from the two small storing functions at the end; adding goes
+through the one operation of the core (:func:`ecitizen.sources.add_source`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,9 +18,10 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from sqlmodel import Session, select
 
-from ecitizen.errors import ParseError, UnsafeURLError
+from ecitizen.errors import ParseError
+from ecitizen.sources import SourceInput, SourceRefusedError, SourceRules, add_source
 from ecitizen.storage import Source
-from ecitizen.urls import check_public_url, display_host
+from ecitizen.urls import display_host
 
 MAX_OPML_BYTES = 5_000_000
 
@@ -111,30 +114,26 @@ def export_sources(session: Session) -> list[Source]:
 
 
 def import_feeds(
-    session: Session, feeds: list[OpmlFeed], *, allow_private: bool, known_topics: set[str]
+    session: Session, feeds: list[OpmlFeed], *, allow_private: bool, known_topics: Iterable[str],
+    min_interval_minutes: int = 1,
 ) -> list[ImportOutcome]:
-    """Add OPML feeds as sources (origin "opml"); existing names/URLs and unsafe URLs are skipped."""
-    existing = list(session.exec(select(Source)))
-    names = {s.name for s in existing}
-    urls = {s.url for s in existing} | {s.feed_url for s in existing if s.feed_url}
+    """Add OPML feeds as sources (origin "opml") through :func:`ecitizen.sources.add_source`.
+
+    Categories that are not topic ids are dropped (OPML folders are loose); a feed the rules refuse
+    (a name or address already watched, an unsafe URL, too short an interval) is skipped with the
+    reason. The feeds are not fetched: an OPML entry names the feed itself.
+    """
+    known = frozenset(known_topics)
+    rules = SourceRules(known, min_interval_minutes, allow_private)
     out: list[ImportOutcome] = []
     for f in feeds:
+        data = SourceInput(name=f.name, url=f.url, kind="feed", topics=tuple(t for t in f.topics if t in known),
+                           interval_minutes=f.interval_minutes)
         try:
-            url = check_public_url(f.url, allow_private=allow_private)
-        except UnsafeURLError as exc:
-            out.append(ImportOutcome(f.name, f.url, "skipped", str(exc)))
+            saved = add_source(session, data, rules, origin="opml")
+        except SourceRefusedError as exc:
+            out.append(ImportOutcome(f.name, f.url, "skipped", "; ".join(p.problem for p in exc.problems)))
             continue
-        if f.name in names:
-            out.append(ImportOutcome(f.name, url, "skipped", "a source with this name already exists"))
-            continue
-        if url in urls:
-            out.append(ImportOutcome(f.name, url, "skipped", "a source with this URL already exists"))
-            continue
-        topics = [t for t in f.topics if t in known_topics]
-        session.add(Source(name=f.name, kind="feed", url=url, topics=topics,
-                           interval_minutes=f.interval_minutes, origin="opml"))
-        names.add(f.name)
-        urls.add(url)
-        out.append(ImportOutcome(f.name, url, "added"))
+        out.append(ImportOutcome(f.name, saved.source.url, "added"))
     session.flush()
     return out

@@ -1,7 +1,8 @@
 """Feed parsing: bytes of RSS 0.9x/1.0/2.0, Atom or JSON Feed → :class:`ParsedFeed` of
 :class:`~ecitizen.pipeline.EntryData`.
 
-Owns: choosing the character encoding (BOM, the HTTP charset, the XML declaration and the bytes
+Owns: re-encoding the document to UTF-8 (the XML declaration rewritten) in the encoding the core's
+decoder picks (:mod:`ecitizen.textcodec`: BOM, the XML declaration, the HTTP charset and the bytes
 themselves — Russian feeds come in windows-1251 and KOI8-R with right, wrong or missing charsets),
 refusing XML entity tricks (billion laughs, external entities) before feedparser sees the
 document, the Russian date handler registered with feedparser, JSON Feed 1.0/1.1 (by hand).
@@ -12,7 +13,6 @@ Pure apart from feedparser's global date-handler registry; no network, no storag
 from __future__ import annotations
 
 import calendar
-import codecs
 import html
 import io
 import json
@@ -28,24 +28,13 @@ import feedparser
 from ecitizen.dates import parse_date
 from ecitizen.errors import ParseError
 from ecitizen.pipeline import EntryData
+from ecitizen.textcodec import choose_encoding, cyrillic_stats, decode_html
 
 MAX_ENTRIES = 2000
 
-_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.I)
 _XML_DECL_TEXT = re.compile(r"^(\s*<\?xml[^>]*?encoding\s*=\s*[\"'])([A-Za-z0-9._:-]+)([\"'])", re.I)
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _ENTITY = re.compile(rb"<!ENTITY", re.I)
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-#: single-byte Cyrillic encodings to try when the declared one reads as nonsense
-_CYRILLIC_FALLBACKS = ("windows-1251", "koi8-r", "koi8-u", "cp866", "iso-8859-5", "mac-cyrillic")
-_MIN_CYRILLIC = 20
-_GOOD_CYRILLIC = 0.7
 
 
 @dataclass(frozen=True)
@@ -64,101 +53,18 @@ class ParsedFeed:
 
 # -- encoding ------------------------------------------------------------------------------------
 
-
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name.strip()).name
-    except LookupError:
-        return None
-
-
-def xml_declared_encoding(body: bytes) -> str | None:
-    m = _XML_DECL.match(body[:512])
-    return m.group(1).decode("ascii").lower() if m else None
-
-
-def _cyrillic_stats(text: str) -> tuple[int, float]:
-    """(number of Cyrillic letters, share of them in lower case). Mis-decoded Cyrillic
-    (KOI8-R read as windows-1251 and the reverse) swaps the case of almost every letter."""
-    lower = upper = 0
-    for ch in text:
-        if "а" <= ch <= "я" or ch == "ё":
-            lower += 1
-        elif "А" <= ch <= "Я" or ch == "Ё":
-            upper += 1
-    total = lower + upper
-    return total, (lower / total if total else 0.0)
-
-
-def choose_encoding(body: bytes, header_charset: str | None = None) -> str:
-    """The encoding that reads ``body`` correctly, whatever the headers claim.
-
-    Order: a BOM; valid non-ASCII UTF-8 is UTF-8; otherwise the declared charsets (XML
-    declaration, then the HTTP header) are accepted when they decode cleanly and, for Cyrillic
-    text, read as plausible Russian (mostly lower-case letters); then the usual Cyrillic code
-    pages; then charset_normalizer's guess.
-    """
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return name
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return "utf-8"
-    declared: list[str] = []
-    for label in (xml_declared_encoding(body), header_charset):
-        codec = _codec(label)
-        if codec and codec not in declared and codec != "utf-8" and not codec.startswith("utf-"):
-            declared.append(codec)
-    candidates = list(declared)
-    for fallback in _CYRILLIC_FALLBACKS:
-        codec = _codec(fallback)
-        if codec and codec not in candidates:
-            candidates.append(codec)
-    sample = body[:200_000]
-    best: tuple[float, str] | None = None
-    for codec in candidates:
-        try:
-            text = sample.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        count, ratio = _cyrillic_stats(text)
-        if codec in declared and count < _MIN_CYRILLIC:
-            return codec  # a declared Western code page reading as non-Cyrillic text: trust it
-        if count >= _MIN_CYRILLIC and ratio >= _GOOD_CYRILLIC:
-            return codec
-        if best is None or ratio > best[0]:
-            best = (ratio, codec)
-    try:
-        from charset_normalizer import from_bytes
-
-        guess = from_bytes(sample).best()
-        if guess is not None and guess.encoding:
-            guessed = _codec(guess.encoding)
-            if guessed:
-                return guessed
-    except Exception:  # noqa: BLE001, S110 - detection is a best effort
-        pass
-    return best[1] if best else "windows-1251"
+#: re-exported for the feed tests (the charset policy and its statistics live in ecitizen.textcodec)
+_cyrillic_stats = cyrillic_stats
 
 
 def to_utf8(body: bytes, header_charset: str | None = None) -> tuple[bytes, str]:
-    """Re-encode a document to UTF-8 (XML declaration rewritten); returns (bytes, source encoding)."""
-    enc = choose_encoding(body, header_charset)
-    if enc == "utf-8":
-        data = body[3:] if body.startswith(codecs.BOM_UTF8) else body
-        if _XML_DECL.match(data[:512]) and xml_declared_encoding(data) not in ("utf-8", "utf8"):
-            data = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<3>", data.decode("utf-8"), count=1).encode("utf-8")
-        return data, enc
-    text = body.decode(enc, errors="replace")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    text = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<3>", text, count=1)
-    return text.encode("utf-8"), enc
+    """Re-encode a document to UTF-8 (XML declaration rewritten); returns (bytes, source encoding).
+
+    The encoding is the core's choice (:func:`ecitizen.textcodec.decode_html`); bad bytes become U+FFFD.
+    """
+    decoded = decode_html(body, header_charset)
+    text = _XML_DECL_TEXT.sub(r"\g<1>utf-8\g<3>", decoded.text, count=1)
+    return text.encode("utf-8"), decoded.encoding
 
 
 def check_xml_safety(data: bytes) -> None:

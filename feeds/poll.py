@@ -24,6 +24,7 @@ import requests
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from ecitizen import outcomes
 from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.db import session_scope
@@ -137,7 +138,7 @@ class PollReport:
 
     @property
     def failed(self) -> tuple[SourceResult, ...]:
-        return tuple(r for r in self.results if r.outcome not in ("ok", "not_modified"))
+        return tuple(r for r in self.results if outcomes.is_failure(r.outcome))
 
     @property
     def wire_bytes(self) -> int:
@@ -251,7 +252,7 @@ def _fetch_and_parse(
         wire += res.wire_bytes
         moved_to = res.permanent_redirect_to
         if res.not_modified:
-            return Fetched(target, "not_modified", status=304, headers=dict(res.headers), etag=res.etag,
+            return Fetched(target, outcomes.NOT_MODIFIED, status=304, headers=dict(res.headers), etag=res.etag,
                            last_modified=res.last_modified, moved_to=moved_to, wire_bytes=wire)
         if not res.ok:
             err = status_error(res.status, res.final_url, res.headers.get("retry-after"))
@@ -274,7 +275,7 @@ def _fetch_and_parse(
                 raise ParseError(f"the discovered feed {discovered} is an HTML page too")
         tz = _tz(target.timezone, cfg.timezone)
         ok = Fetched(
-            target, "ok", status=res.status, base_url=res.final_url,
+            target, outcomes.OK, status=res.status, base_url=res.final_url,
             headers=dict(res.headers), etag=res.etag, last_modified=res.last_modified,
             moved_to=moved_to, discovered_feed=discovered, wire_bytes=wire,
         )
@@ -297,7 +298,7 @@ def _fetch_and_parse(
         return Fetched(target, exc.code, status=status, error=str(exc), wire_bytes=wire)
     except Exception as exc:
         log.exception("unexpected error polling %s", target.name)
-        return Fetched(target, "error", error=f"unexpected {type(exc).__name__}: {exc}", wire_bytes=wire)
+        return Fetched(target, outcomes.ERROR, error=f"unexpected {type(exc).__name__}: {exc}", wire_bytes=wire)
 
 
 # -- storing (the calling thread, one transaction per source) ------------------------------------
@@ -326,16 +327,16 @@ def store_fetched(
         src.feed_url = f.discovered_feed
     new = updated = 0
     stored: StoreResult | None = None
-    if f.outcome in ("ok", "not_modified"):
+    if f.outcome in outcomes.SUCCESSES:
         due = next_due(now, interval=interval, min_interval=min_interval, max_backoff=max_backoff,
                        headers=f.headers, status=f.status)
-        if f.outcome == "ok":
+        if f.outcome == outcomes.OK:
             stored = store_items(session, src, prepared.items, now=now, cache=cache)
             new, updated = stored.added_count, len(stored.updated)
         record_success(src, now=now, next_due=due, status=f.status, outcome=f.outcome, etag=f.etag,
                        last_modified=f.last_modified,
-                       item_count=len(prepared.items) if f.outcome == "ok" else None)
-        if f.outcome == "ok" and f.discovered_feed:
+                       item_count=len(prepared.items) if f.outcome == outcomes.OK else None)
+        if f.outcome == outcomes.OK and f.discovered_feed:
             # validators of the discovered feed, not of the HTML page
             src.etag, src.last_modified = f.etag, f.last_modified
     else:
@@ -365,7 +366,7 @@ def _store(app: App, f: Fetched, cache: ClusterCache | None = None) -> SourceRes
             cache.add(out[1].new_candidates)  # committed: later sources may cluster with them
     except (SQLAlchemyError, StorageError, ValueError) as exc:
         log.error("storing %s failed: %s", f.target.name, exc)
-        failed = replace(f, outcome="storage_error", error=f"could not store the items: {str(exc)[:500]}",
+        failed = replace(f, outcome=outcomes.STORAGE_ERROR, error=f"could not store the items: {str(exc)[:500]}",
                          entries=(), prepared=None)
         with session_scope(app.engine) as session:
             out = store_fetched(session, failed, PrepareResult(()), cfg=app.config, now=now)
@@ -377,7 +378,7 @@ def _store(app: App, f: Fetched, cache: ClusterCache | None = None) -> SourceRes
 
 
 def _log_result(res: SourceResult, f: Fetched) -> None:
-    if res.outcome in ("ok", "not_modified"):
+    if res.outcome in outcomes.SUCCESSES:
         log.info("%s: %s, %d new, %d updated", res.name, res.outcome, res.new_items, res.updated_items)
         if f.warning:
             log.warning("%s: %s", res.name, f.warning)

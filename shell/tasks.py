@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from ecitizen import archive, crawler, digest, feeds
+from ecitizen import archive, crawler, digest, feeds, outcomes
 from ecitizen.app import App
 
 TaskFn = Callable[[App, threading.Event], Mapping[str, Any]]
@@ -32,7 +32,7 @@ def summarize_rows(rows: list[Any]) -> dict[str, Any]:
         for key in _SUMMED:
             if isinstance(row.get(key), int):
                 out[key] = out.get(key, 0) + row[key]
-        if row.get("outcome") not in (None, "ok", "not_modified", "unchanged"):
+        if row.get("outcome") is not None and row.get("outcome") != "unchanged" and outcomes.is_failure(row["outcome"]):
             failed.append(str(row.get("name", "?")))
     out["failed"] = len(failed)
     if failed:

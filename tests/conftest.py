@@ -1,4 +1,4 @@
-"""Shared fixtures: a fresh app (config + SQLite file) per test, local servers, the corpus."""
+"""Common fixtures: a fresh app (config + SQLite file) per test, local servers, the corpus."""
 
 from __future__ import annotations
 
@@ -9,43 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from ecitizen.app import App
 from ecitizen.config import parse_config
 from ecitizen.db import dispose_engines
+from tests.support.config import base_config_data as base_config_data  # tests import it from here
 from tests.support.httpserver import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def _find_corpus() -> Path:
-    for candidate in (ROOT.parent / "shared" / "corpus", ROOT / "tests" / "fixtures" / "corpus"):
-        if candidate.is_dir():
-            return candidate
-    return ROOT.parent / "shared" / "corpus"
-
-
-CORPUS = _find_corpus()
+#: real captured feeds and pages, copied into the repository (origins and licences: SOURCES.md there)
+CORPUS = FIXTURES / "corpus"
 
 
 @pytest.fixture
 def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(f"shared corpus not found at {CORPUS}")
     return CORPUS
-
-
-def base_config_data(tmp_path: Path) -> dict[str, Any]:
-    """The repo's config.yaml, pointed at a temp database, with private targets allowed."""
-    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    data["database_url"] = f"sqlite:///{tmp_path / 'test.db'}"
-    data["data_dir"] = str(tmp_path / "data")
-    data["sources"] = []
-    data["http"]["allow_private_targets"] = True
-    data["outputs"]["out_dir"] = str(tmp_path / "out")
-    return data
 
 
 class FixedClock:

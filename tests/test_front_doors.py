@@ -14,7 +14,7 @@ import pytest
 
 import ecitizen
 
-DOMAINS = ("feeds", "archive", "crawler", "digest")
+DOMAINS = ("feeds", "archive", "crawler", "digest", "programme")
 ROOT = Path(__file__).resolve().parent.parent
 #: the repository folder of each package that may import a domain
 IMPORTERS = {"shell": ROOT / "shell", **{d: ROOT / d for d in DOMAINS}}

@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TREE = ROOT / "build" / "typecheck"
 #: installed name under ``ecitizen`` → repository folder
-PARTS = {"feeds": "feeds", "archive": "archive", "crawler": "crawler", "digest": "digest", "shell": "shell"}
+PARTS = {"feeds": "feeds", "archive": "archive", "crawler": "crawler", "digest": "digest", "programme": "programme",
+         "shell": "shell"}
 
 
 def build_tree() -> Path:

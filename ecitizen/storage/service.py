@@ -1,4 +1,4 @@
-"""The running service's tables: staff users and job runs."""
+"""The running service's tables: staff users, their sign-in sessions and job runs."""
 
 from __future__ import annotations
 
@@ -24,6 +24,23 @@ class User(SQLModel, table=True):
     last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: the library a librarian works in (``ecitizen.programme``: enters its figures, confirms its sheets)
+    library_id: str | None = Field(default=None, foreign_key="library.id", ondelete="SET NULL", index=True)
+
+
+class WebSession(SQLModel, table=True):
+    """One signed-in browser. The cookie carries a random token; only its SHA-256 is stored, so a
+    copy of the database opens no session. Deleting the row ends the session (logout, password
+    change, removed user, "end all sessions")."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    address: str = ""
 
 
 class JobRun(SQLModel, table=True):

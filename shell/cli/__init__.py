@@ -8,12 +8,12 @@ a silently absent command.
 
 from __future__ import annotations
 
-from ecitizen.shell.cli import archive, crawler, digest, feeds, service
+from ecitizen.shell.cli import archive, crawler, digest, feeds, programme, service
 from ecitizen.shell.cli.base import main
 
 for command in (feeds.feeds_group, archive.links_group, crawler.crawl_cmd, digest.digest_group, digest.poster_cmd,
                 digest.media_note_cmd, digest.publish_cmd, service.run_cmd, service.demo_cmd, service.users_group,
-                service.jobs_group):
+                service.jobs_group, *programme.COMMANDS):
     main.add_command(command)
 feeds.attach_opml(main)  # ``sources import-opml|export-opml`` join the core's ``sources`` group
 

@@ -85,13 +85,10 @@ def links_import(file: str, added_by: str, as_json: bool) -> None:
     """Import CSV, a plain list of URLs or a browser bookmarks HTML export."""
     from ecitizen.archive import import_links
     from ecitizen.db import session_scope
+    from ecitizen.textcodec import decode_html
 
     app = get_app()
-    raw = Path(file).read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1251")
+    text = decode_html(Path(file).read_bytes()).text  # UTF-8, windows-1251, KOI8-R…: the core's one decoder
     with session_scope(app.engine) as session:
         report = import_links(session, text, filename=file, added_by=added_by, now=app.now(),
                               allow_private=app.config.http.allow_private_targets)
@@ -275,7 +272,7 @@ def links_report(days: int, as_json: bool) -> None:
     for k, v in report.counts.items():
         click.echo(f"  {STATUS_LABELS.get(k, k)}: {v}")
     if report.needs_attention:
-        click.echo("\nТребуют внимания:")
+        click.echo(f"\nТребуют внимания: {len(report.needs_attention)}")
         for a in report.needs_attention:
             shown = display_url(a.url)
             click.echo(f"  {a.reason}: " + (f"«{a.title}» {shown}" if a.title else shown))

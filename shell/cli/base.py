@@ -20,6 +20,8 @@ import click
 
 from ecitizen.app import App
 from ecitizen.errors import ConfigError, EcitizenError, NotFoundError, UnsafeURLError
+from ecitizen.source_settings import SOURCE_KINDS
+from ecitizen.sources import SourceRefusedError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,7 +49,7 @@ class _Group(click.Group):
         except ConfigError as exc:
             click.echo(f"ecitizen: config error: {exc}", err=True)
             ctx.exit(2)
-        except UnsafeURLError as exc:
+        except (UnsafeURLError, SourceRefusedError) as exc:
             click.echo(f"ecitizen: refused: {exc}", err=True)
             ctx.exit(2)
         except NotFoundError as exc:
@@ -126,12 +128,13 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 def init_cmd(as_json: bool) -> None:
     """Create or upgrade the database and seed the sources from the config file."""
     from ecitizen.db import session_scope
+    from ecitizen.sources import SourceRules
     from ecitizen.store import seed_sources
 
     app = get_app()
     cfg = app.config  # validated before anything is written
     with session_scope(app.engine) as session:
-        added, updated = seed_sources(session, cfg.sources)
+        added, updated = seed_sources(session, cfg.sources, rules=SourceRules.from_config(cfg))
     result = {"database": _safe_db_url(app.database_url), "sources_added": added, "sources_updated": updated}
     if as_json:
         emit_json(result)
@@ -179,14 +182,12 @@ def source_json(s: Any) -> dict[str, Any]:
 @json_option
 def sources_list(as_json: bool) -> None:
     """List sources with their health."""
-    from sqlmodel import select
-
     from ecitizen.db import session_scope
-    from ecitizen.storage import Source
+    from ecitizen.sources import list_sources
 
     app = get_app()
     with session_scope(app.engine) as session:
-        rows = [source_json(s) for s in session.exec(select(Source).order_by(Source.name))]
+        rows = [source_json(s) for s in list_sources(session)]
     if as_json:
         emit_json(rows)
         return
@@ -201,37 +202,40 @@ def sources_list(as_json: bool) -> None:
 @command(sources_group, "add")
 @click.argument("name")
 @click.argument("url")
-@click.option("--kind", default="feed", show_default=True,
-              type=click.Choice(["feed", "listing", "sitemap", "json", "page", "catalog", "telegram"]))
+@click.option("--kind", default="feed", show_default=True, type=click.Choice(SOURCE_KINDS))
 @click.option("--topic", "topics", multiple=True, help="Course topic id (repeatable).")
 @click.option("--interval", type=int, default=None, help="Poll interval in minutes.")
+@click.option("--settings", "settings_text", default="",
+              help="Kind-specific settings as YAML or JSON (required keys of crawler kinds, as in config.yaml).")
 @json_option
-def sources_add(name: str, url: str, kind: str, topics: tuple[str, ...], interval: int | None, as_json: bool) -> None:
-    """Add a source. A user-entered URL must be a public http(s) address."""
-    from sqlmodel import select
+def sources_add(name: str, url: str, kind: str, topics: tuple[str, ...], interval: int | None, settings_text: str,
+                as_json: bool) -> None:
+    """Add a source: the same checks as the web form (ecitizen.sources.add_source).
 
+    A user-entered URL must be a public http(s) address not watched by another source; for kind
+    feed the address is opened and a page's announced feed is found (a page without one is refused).
+    """
+    from ecitizen import feeds
     from ecitizen.db import session_scope
-    from ecitizen.storage import Source
-    from ecitizen.urls import check_public_url
+    from ecitizen.sources import SourceInput, SourceRules, add_source, parse_settings_text
 
     app = get_app()
     cfg = app.config
-    url = check_public_url(url, allow_private=cfg.http.allow_private_targets)
-    known = {t.id for t in cfg.topics}
-    for t in topics:
-        if t not in known:
-            raise ConfigError("--topic", f"unknown topic {t!r} (known: {', '.join(sorted(known))})")
+    data = SourceInput(name=name, url=url, kind=kind, topics=topics, settings=parse_settings_text(settings_text),
+                       interval_minutes=interval)
     with session_scope(app.engine) as session:
-        if session.exec(select(Source).where(Source.name == name)).first():
-            raise EcitizenError(f"a source named {name!r} already exists")
-        src = Source(name=name, kind=kind, url=url, topics=list(topics), interval_minutes=interval, origin="cli")
-        session.add(src)
-        session.flush()
-        data = source_json(src)
+        saved = add_source(session, data, SourceRules.from_config(cfg), origin="cli",
+                           find_feed=lambda u: feeds.resolve_feed_url(u, cfg.http))
+        result = source_json(saved.source)
     if as_json:
-        emit_json([data])
+        emit_json([result])
     else:
-        click.echo(f"added source {name} ({kind}) {url}")
+        click.echo(f"added source {result['name']} ({kind}) {result['url']}")
+        if result["feed_url"]:
+            click.echo(f"feed found on the page: {result['feed_url']}")
+    if saved.lookup is not None and saved.lookup.unreachable:
+        click.echo(f"ecitizen: note: the address could not be opened now ({saved.lookup.unreachable}); "
+                   "its polls will report it", err=True)
 
 
 @command(sources_group, "remove")

@@ -51,7 +51,8 @@ def users_group() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(["manager", "librarian"]), default="librarian", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
-def users_add(name: str, role: str, password_stdin: bool) -> None:
+@click.option("--library", "library_id", default=None, help="A librarian's library (id from 'libraries list').")
+def users_add(name: str, role: str, password_stdin: bool, library_id: str | None) -> None:
     """Create a user (or set a new password and role). The password is stored hashed."""
     from ecitizen.db import session_scope
     from ecitizen.shell.auth import add_user
@@ -65,6 +66,10 @@ def users_add(name: str, role: str, password_stdin: bool) -> None:
     app = get_app()
     with session_scope(app.engine) as session:
         _user, created = add_user(session, name, password, role=role)
+        if library_id is not None:
+            from ecitizen.programme import set_user_library
+
+            set_user_library(session, name, library_id)
     click.echo(f"{'created' if created else 'updated'} user {name} ({role})")
 
 
@@ -72,17 +77,15 @@ def users_add(name: str, role: str, password_stdin: bool) -> None:
 @json_option
 def users_list(as_json: bool) -> None:
     """List users with their role and last login."""
-    from sqlmodel import select
-
     from ecitizen.db import session_scope
-    from ecitizen.storage import User
+    from ecitizen.shell.auth import staff
 
     app = get_app()
     with session_scope(app.engine) as session:
         rows = [
-            {"name": u.name, "role": u.role, "last_login_at": iso(u.last_login_at),
-             "locked_until": iso(u.locked_until)}
-            for u in session.exec(select(User).order_by(User.name))
+            {"name": u.name, "role": u.role, "library": u.library_id, "last_login_at": iso(u.last_login_at),
+             "sessions": u.sessions}
+            for u in staff(session, now=app.now())
         ]
     if as_json:
         emit_json(rows)
@@ -94,14 +97,29 @@ def users_list(as_json: bool) -> None:
 @command(users_group, "remove")
 @click.argument("name")
 def users_remove(name: str) -> None:
-    """Remove a user."""
+    """Remove a user (her sessions end at once)."""
     from ecitizen.db import session_scope
-    from ecitizen.shell.auth import get_user
+    from ecitizen.shell.auth import remove_user
 
     app = get_app()
     with session_scope(app.engine) as session:
-        session.delete(get_user(session, name))
+        remove_user(session, name)
     click.echo(f"removed user {name}")
+
+
+@command(users_group, "end-sessions")
+@click.argument("name")
+def users_end_sessions(name: str) -> None:
+    """Sign a user out everywhere (every browser must log in again)."""
+    from ecitizen.db import session_scope
+    from ecitizen.shell.auth import end_user_sessions, get_user
+
+    app = get_app()
+    with session_scope(app.engine) as session:
+        user = get_user(session, name)
+        assert user.id is not None
+        ended = end_user_sessions(session, user.id)
+    click.echo(f"ended {ended} session(s) of {name}")
 
 
 @click.group("jobs")

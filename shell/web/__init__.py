@@ -1,5 +1,10 @@
 """The web interface (Flask): staff pages behind a login, and the public endpoints.
 
+One blueprint per section: ``auth`` (login/logout), ``dashboard``, ``review`` (queue and item
+edit), ``sources``, ``links`` (``/archive`` and saved copies), ``outputs``, ``runs`` (job log), and
+``public``; what they share is in :mod:`.common`. Views parse the request, call the core or a
+domain through its front door, and render one template — no queries here.
+
 Owns: the app factory :func:`create_app`, security headers (a strict Content-Security-Policy on
 every page, no inline scripts), CSRF on every form (Flask-WTF), session cookie flags, the secret
 key (``$ECITIZEN_SECRET_KEY`` or a generated key persisted under the data folder).
@@ -14,10 +19,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, redirect, request, session, url_for
+from flask import Flask, Response, g, redirect, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ecitizen.app import App
+from ecitizen.errors import NotFoundError
 
 #: every staff page: no inline script or style, nothing framed elsewhere, forms post to us only
 ADMIN_CSP = (
@@ -58,7 +64,7 @@ def secret_key_for(app: App) -> str:
 def create_app(app: App, *, service: Any = None, testing: bool = False) -> Flask:
     """The Flask application for ``app``. ``service`` runs "check now" jobs (a new one if None)."""
     from ecitizen.shell.scheduler import Service
-    from ecitizen.shell.web import admin, public
+    from ecitizen.shell.web import auth, common, dashboard, links, outputs, public, review, runs, sources, users
 
     web = Flask(__name__, static_folder="static", template_folder="templates")
     cfg = app.config
@@ -77,8 +83,10 @@ def create_app(app: App, *, service: Any = None, testing: bool = False) -> Flask
     web.extensions["ecitizen"] = app
     web.extensions["ecitizen_service"] = service or Service(app)
     CSRFProtect(web)
+    common.install(web)
     web.register_blueprint(public.bp)
-    web.register_blueprint(admin.bp)
+    for section in (auth, dashboard, review, sources, links, outputs, runs, users):
+        web.register_blueprint(section.bp)
     web.jinja_env.globals["site_title"] = "Электронный гражданин — рабочее место"
 
     @web.after_request
@@ -103,10 +111,15 @@ def create_app(app: App, *, service: Any = None, testing: bool = False) -> Flask
     def _not_found(exc: Exception) -> Any:
         from flask import render_template
 
-        if not session.get("uid"):
-            return redirect(url_for("admin.login", next=request.path if request.method == "GET" else None))
+        if g.get("user") is None:
+            return redirect(url_for("auth.login", next=request.path if request.method == "GET" else None))
         return render_template("error.html", title="Страница не найдена",
                                message="Такой страницы нет."), 404
+
+    @web.errorhandler(NotFoundError)
+    def _missing(exc: NotFoundError) -> Any:
+        """A view asked the core or a domain for a row that does not exist (a stale link): 404."""
+        return _not_found(exc)
 
     @web.errorhandler(403)
     def _forbidden(exc: Exception) -> tuple[str, int]:

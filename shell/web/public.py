@@ -1,7 +1,8 @@
 """Public endpoints (no login): feeds, the widget, the link catalogue. Approved content only.
 
 Owns: :class:`PublicCache` — rendered bodies keyed on a cheap version of the approved content
-(``max(reviewed_at)``, count, ``max(id)`` of approved items; the same over links), checked at most
+(:func:`ecitizen.queries.public_content_version`: ``max(reviewed_at)``, count, ``max(id)`` of
+approved items; the same over links), checked at most
 once a second per process, so a request is a dictionary lookup; ETag/Last-Modified/Cache-Control
 and 304 answers; CORS ``*`` on the feeds and ``widget.js``; the widget may be framed anywhere.
 
@@ -21,12 +22,10 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import func
-from sqlmodel import Session, col, select
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
-from ecitizen.storage import Item, Link
+from ecitizen.queries import public_content_version
 
 bp = Blueprint("public", __name__)
 
@@ -43,20 +42,6 @@ class Rendered:
     content_type: str
     etag: str
     last_modified: datetime
-
-
-def content_version(session: Session) -> dict[str, tuple[Any, ...]]:
-    """What the public outputs depend on: approved items (feeds, widget) and links (catalogue)."""
-    approved = session.exec(
-        select(func.max(Item.reviewed_at), func.count(col(Item.id)), func.max(Item.id)).where(
-            Item.status == "approved"
-        )
-    ).one()
-    links = session.exec(
-        select(func.max(Link.last_checked_at), func.max(Link.reviewed_at), func.count(col(Link.id)),
-               func.max(Link.status_since))
-    ).one()
-    return {"items": tuple(approved), "links": tuple(links), "none": ()}
 
 
 #: which part of the content version each output depends on
@@ -96,7 +81,7 @@ class PublicCache:
         if version is not None and now - self._checked < self.recheck_seconds:
             return version
         with session_scope(self.app.engine) as session:
-            version = content_version(session)
+            version = public_content_version(session)
         self._version, self._checked = version, now
         return version
 

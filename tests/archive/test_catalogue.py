@@ -178,6 +178,25 @@ def test_public_page_is_valid_grouped_russian_and_safe() -> None:
     assert "Для кого: пенсионерам" in html
 
 
+@pytest.mark.parametrize(("status", "offered", "href"), [
+    (st.OK, True, "https://a.ru/old"),
+    (st.REDIRECTED, True, "https://a.ru/old"),  # a temporary redirect keeps the link's own address
+    (st.MOVED, True, "https://a.ru/new"),  # where the permanent redirect ended
+    (st.SERVER_ERROR, True, "https://a.ru/old"),
+    (st.TLS_ERROR, True, "https://a.ru/old"),
+    *[(hidden, False, None) for hidden in sorted(st.HIDDEN_FROM_PUBLIC)],
+])
+def test_public_page_follows_the_status_rules(status: str, offered: bool, href: str | None) -> None:
+    link = Link(id=1, url="https://a.ru/old", title="Запись к врачу", category="Здоровье", status=status,
+                final_url="https://a.ru/new", proposed_url="https://a.ru/new")
+    html = render_catalogue_html([link], generated_at=NOW)
+    doc = etree.HTML(html)
+    hrefs = doc.xpath("//main//a/@href")
+    assert hrefs == ([href] if offered else [])
+    if offered and status in st.PUBLIC_NOTES:
+        assert st.PUBLIC_NOTES[status] in html
+
+
 def test_remove_and_apply_moves(app: App) -> None:
     with session_scope(app.engine) as s:
         old, _ = add_link(s, "https://a.ru/old", now=NOW, resolve=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from ecitizen.archive.snapshot import take_snapshot
 from ecitizen.db import session_scope
 from ecitizen.errors import FetchError
 from ecitizen.files import write_atomic
-from ecitizen.storage import LinkEvent, Snapshot
+from ecitizen.storage import Link, LinkEvent, Snapshot
 from tests.archive.conftest import add, check, get
 from tests.support.httpserver import LocalServer, Reply
 
@@ -107,3 +107,22 @@ def test_link_report(links_app: Callable[..., App], server: LocalServer, clock) 
     with session_scope(app.engine) as s:
         later = link_report(s, now=clock() + timedelta(days=30))
     assert later.recent_events == () and {a.status for a in later.needs_attention} == {st.MOVED, st.BROKEN}
+
+
+def test_link_report_period_bounds_the_events(app: App, clock) -> None:
+    """``since``/``until`` select the events of a period (the digest's week); statuses stay current."""
+    with session_scope(app.engine) as s:
+        link = Link(url="https://a.ru/page", title="Страница", status=st.OK)
+        s.add(link)
+        s.flush()
+        for day, summary in ((10, "до"), (18, "в неделе"), (24, "после")):
+            s.add(LinkEvent(link_id=link.id or 0, at=datetime(2026, 11, day, 6, tzinfo=UTC), kind=st.CHANGED,
+                            summary=summary))
+    start, end = datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)
+    with session_scope(app.engine) as s:
+        week = link_report(s, now=clock(), since=start, until=end)
+        recent = link_report(s, now=clock(), days=7)
+    assert [e.summary for e in week.recent_events] == ["в неделе"]
+    assert [(a.status, a.detail) for a in week.needs_attention] == [(st.CHANGED, "в неделе")]
+    assert [e.summary for e in recent.recent_events] == ["после", "в неделе"]
+    assert week.counts == recent.counts == {st.OK: 1}

@@ -89,3 +89,79 @@ def test_stemming_is_thread_safe() -> None:
     with ThreadPoolExecutor(8) as pool:
         parallel = list(pool.map(classify.stem, words, chunksize=7))
     assert parallel == serial
+
+
+# --- ambiguous keywords, exclusions, scores ---------------------------------------------------
+
+DOCTOR_RULE = TopicRule(
+    "doctor",
+    ("запись к врачу",),
+    requires_context=("врач", "поликлиника", "медицинский"),
+    context=("запись", "записаться", "госуслуги", "онлайн"),
+    exclude=("доктор медицинских наук",),
+)
+TRANSPORT_RULE = TopicRule("transport", (), ("транспорт", "автобус"), ("онлайн", "приложение"), ("транспортное средство",))
+
+
+@pytest.mark.parametrize(
+    ("text", "rules", "expected"),
+    [
+        # an ambiguous keyword alone does not count; with a context word it does
+        ("Врач рассказал, как париться в бане", [DOCTOR_RULE], set()),
+        ("Как записаться к врачу в поликлинику", [DOCTOR_RULE], {"doctor"}),
+        ("Поликлиника открыла онлайн-приём", [DOCTOR_RULE], {"doctor"}),
+        # a keyword needs no context
+        ("Запись к врачу", [DOCTOR_RULE], {"doctor"}),
+        # an excluded phrase's words count neither as keyword nor as context
+        ("На вопросы отвечает доктор медицинских наук", [DOCTOR_RULE], set()),
+        ("Автобус онлайн: где он сейчас", [TRANSPORT_RULE], {"transport"}),
+        ("Регистрация транспортного средства онлайн", [TRANSPORT_RULE], set()),
+        # the context word must be another word than the keyword itself
+        ("Онлайн", [TopicRule("t", (), ("онлайн",), ("онлайн",))], set()),
+    ],
+)
+def test_context_and_exclusions(text: str, rules: list[TopicRule], expected: set[str]) -> None:
+    assert {m.id for m in match_topics(text, rules)} == expected
+
+
+def test_a_match_says_why_and_what_was_set_aside() -> None:
+    c = classify("Идите в баню!\nРассказывает врач-физиотерапевт медицинского центра", [DOCTOR_RULE], [])
+    assert c.topics == () and c.relevance == 0.0
+    assert {(a.topic, a.keyword, a.why) for a in c.set_aside} == {
+        ("doctor", "врач", "нет контекста"), ("doctor", "медицинский", "нет контекста")}
+    c = classify("Поликлиника № 4: запись через Госуслуги", [DOCTOR_RULE], [])
+    (m,) = c.topics
+    assert m.matched == ("поликлиника",) and m.evidence[0].context_words in {"запись", "госуслуги"}
+    assert "поликлиника" in m.reason and "контекст" in m.reason
+    assert set(m.as_dict()) == {"id", "keywords", "matched", "score", "why"}
+    aside = classify("Автобус с номером транспортного средства", [TRANSPORT_RULE], []).set_aside
+    assert ("transport", "транспорт", "часть «транспортное средство»") in {(a.topic, a.keyword, a.why) for a in aside}
+
+
+@pytest.mark.parametrize(
+    ("better", "worse"),
+    [
+        ("Запись к врачу\nподробности", "Новости\nзапись к врачу"),  # the title weighs more
+        ("Запись к врачу", "Поликлиника: запись"),  # a keyword weighs more than a confirmed ambiguous word
+        ("Запись к врачу: поликлиника онлайн", "Запись к врачу"),  # more evidence, higher score
+    ],
+)
+def test_scores_order_texts(better: str, worse: str) -> None:
+    hi, lo = classify(better, [DOCTOR_RULE], []), classify(worse, [DOCTOR_RULE], [])
+    assert 0 < lo.relevance < hi.relevance <= 1
+    assert hi.topics[0].score == hi.relevance
+
+
+def test_a_new_service_raises_relevance_only_with_a_topic() -> None:
+    rules = [ServiceRule("now-possible", ("теперь можно",))]
+    plain = classify("Запись к врачу", [DOCTOR_RULE], rules)
+    new = classify("Теперь можно: запись к врачу", [DOCTOR_RULE], rules)
+    assert new.relevance > plain.relevance
+    assert classify("Теперь можно париться в бане", [DOCTOR_RULE], rules).relevance == 0.0
+
+
+def test_keyword_only_rules_match_as_before() -> None:
+    """A rule with keywords only (no context, no exclusions) matches exactly as plain keywords did."""
+    hits = match_topics("Отделение Социального фонда: пенсии", [PENSIONS])
+    assert [(m.id, m.keywords, m.matched) for m in hits] == [
+        ("pensions", ("пенсия", "социальный фонд"), ("пенсии", "социальный фонд"))]

@@ -148,6 +148,12 @@ def test_database_pragmas_and_schema_matches_models(app: App) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    # tables owned by libraries (APScheduler's job store) are not ours to compare
-    diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("apscheduler"))]
+    # APScheduler's job store table (created by migration 0600 in APScheduler's own shape) is not a model
+    def _apscheduler(d: object) -> bool:
+        obj = d[1] if isinstance(d, tuple) else None
+        name = getattr(obj, "name", "") or ""
+        table = getattr(getattr(obj, "table", None), "name", "") or ""
+        return name.startswith(("apscheduler", "ix_apscheduler")) or table.startswith("apscheduler")
+
+    diff = [d for d in diff if not _apscheduler(d)]
     assert diff == []

@@ -152,9 +152,9 @@ def test_mos_ru_next_data_embedded_json(corpus: Path) -> None:
         "link_template": "https://www.mos.ru/authority/documents/doc/{id}/",
     })
     doc = ex.load_json_document(page, s)
-    entries, count = ex.extract_json(doc, "https://www.mos.ru/authority/documents/", s, tz=MSK, now=NOW)
-    assert count == 2
-    assert [(e.url, e.title, e.published_at, e.guid) for e in entries] == [
+    got = ex.extract_json(doc, "https://www.mos.ru/authority/documents/", s, tz=MSK, now=NOW)
+    assert (got.records, got.rejected) == (2, ())
+    assert [(e.url, e.title, e.published_at, e.guid) for e in got.entries] == [
         ("https://www.mos.ru/authority/documents/doc/58844220/",
          "Распоряжение № 64626 от 17.08.2026 «Об изъятии для государственных нужд объектов недвижимого имущества»",
          datetime(2026, 8, 19, 8, 47, tzinfo=UTC), "www.mos.ru:58844220"),
@@ -173,12 +173,13 @@ def test_json_mapping_errors(doc: dict, path: str, error: type) -> None:
 
 
 @pytest.mark.parametrize(("template", "record", "expected"), [
-    ("https://www.gosuslugi.ru/news/{code}", {"code": "abc-1"}, "https://www.gosuslugi.ru/news/abc-1"),
-    ("/doc/{a.b}/", {"a": {"b": 7}}, "/doc/7/"),
-    ("/doc/{id.__class__}/", {"id": 1}, "/doc//"),  # no attribute access
-    ("/doc/{missing}/", {}, "/doc//"),
+    ("https://www.gosuslugi.ru/news/{code}", {"code": "abc-1"}, ("https://www.gosuslugi.ru/news/abc-1", ())),
+    ("/doc/{a.b}/", {"a": {"b": 7}}, ("/doc/7/", ())),
+    ("/doc/{id.__class__}/", {"id": 1}, ("/doc//", ("id.__class__",))),  # no attribute access
+    ("/doc/{missing}/", {}, ("/doc//", ("missing",))),
+    ("/doc/{a}/{b}/{a}", {"a": "", "b": {"c": 1}}, ("/doc///", ("a", "b"))),  # empty / not a value
 ])
-def test_fill_template(template: str, record: dict, expected: str) -> None:
+def test_fill_template(template: str, record: dict, expected: tuple[str, tuple[str, ...]]) -> None:
     assert ex.fill_template(template, record) == expected
 
 

@@ -67,6 +67,8 @@ def test_weekly_digest_sections(app: App, tmp_path: Path) -> None:
     assert html.count("Социальный фонд: выплата пенсии") == 1 and "также: sfr-news" in html
     assert "new.example.org/page" in html  # the proposed URL
     assert "15 ноября 2026 г." in html  # failing since (Asia/Omsk)
+    for out in (html, text):  # the outcome in plain Russian (ecitizen.outcomes), then its detail
+        assert "Сайт не ответил вовремя" in out and "Подробности: read timeout after 20 s" in out
     assert "Новость следующей недели" not in html
     assert "<script" not in html.lower() and 'style="' in html  # inline CSS, no scripts
     for s in ("НОВЫЕ ОНЛАЙН-УСЛУГИ", "загранпаспорт", "также: sfr-news", "new.example.org/page", "broken-feed"):
@@ -182,15 +184,6 @@ def test_cli_weekly_json(make_app: Callable[..., App], tmp_path: Path) -> None:
     assert out["start"] == (datetime(2026, 11, 16, tzinfo=UTC) - timedelta(hours=6)).isoformat()
     bad = CliRunner().invoke(main, ["digest", "weekly", "--config", str(cfg), "--week", "soon"])
     assert bad.exit_code == 2 and "--week" in bad.output
-
-
-def test_link_report_falls_back_to_the_link_tables(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    _fill(app)
-    monkeypatch.setitem(sys.modules, "ecitizen.archive.report", None)  # as if the archive were not installed
-    html = make_weekly(app, week=W47, out_dir=tmp_path).html_path.read_text(encoding="utf-8")
-    assert "Запись в МФЦ" in html and "new.example.org/page" in html and "страница переехала" in html
 
 
 def test_a_duplicate_of_last_weeks_news_names_the_earlier_source(app: App, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import gzip
 import socket
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 import requests
@@ -22,7 +22,18 @@ from ecitizen.errors import (
     TooManyRedirectsError,
 )
 from ecitizen.fetch import ca_bundle, charset_from_content_type, fetch, make_session
+from ecitizen.netguard import HostTable, NetGuard, UnsafeTargetError
+from tests.feeds.helpers import news, rss
 from tests.support.httpserver import LocalServer, Reply, drip, endless, self_signed_cert
+from tests.support.rawserver import (
+    RawServer,
+    chunked,
+    close_with_length,
+    cut_chunked,
+    cut_with_length,
+    header_drip,
+    http10,
+)
 
 
 @pytest.fixture
@@ -223,3 +234,101 @@ def test_ca_bundle_combines_certifi_and_extra(tmp_path) -> None:  # type: ignore
 ])
 def test_charset_from_content_type(value: str | None, expected: str | None) -> None:
     assert charset_from_content_type(value) == expected
+
+
+# -- hostile networks (issue 10): how a body ends, headers past the deadline, the resolver hook ------
+
+FEED = rss(news(30))
+
+
+@pytest.fixture
+def raw() -> Iterator[RawServer]:
+    with RawServer("127.0.0.51") as srv:
+        srv.route("/close-length", close_with_length(FEED, "application/rss+xml"))
+        srv.route("/http10", http10(FEED, "application/rss+xml"))
+        srv.route("/chunked", chunked(FEED, "application/rss+xml"))
+        srv.route("/cut-length", cut_with_length(FEED, "application/rss+xml"))
+        srv.route("/cut-chunked", cut_chunked(FEED, "application/rss+xml"))
+        srv.route("/drip", header_drip(0.5, 60))
+        yield srv
+
+
+@pytest.mark.parametrize("path", ["/close-length", "/http10", "/chunked"])
+def test_a_body_that_ends_at_the_close_is_read_whole(raw: RawServer, http: requests.Session, path: str) -> None:
+    # Connection: close with a length (http.client closes the socket after the last byte), HTTP/1.0
+    # without a length (the body ends at the close), chunked without a length (keep-alive)
+    res = fetch(raw.url(path), session=http)
+    assert (res.status, res.body) == (200, FEED)
+    again = fetch(raw.url(path), session=http)  # the pool is still usable afterwards
+    assert again.body == FEED
+
+
+@pytest.mark.parametrize("path", ["/cut-length", "/cut-chunked"])
+def test_a_body_cut_by_the_close_is_an_error_not_a_short_success(
+    raw: RawServer, http: requests.Session, path: str
+) -> None:
+    with pytest.raises(ConnectError, match="cut off"):
+        fetch(raw.url(path), session=http)
+
+
+def test_headers_dripped_one_line_at_a_time_are_cut_by_the_total_deadline(
+    raw: RawServer, http: requests.Session
+) -> None:
+    # one header line every 0.5 s: every read is quick, only the total deadline can stop it
+    t = time.monotonic()
+    with pytest.raises(TimeoutError_, match=r"within 2 s"):
+        fetch(raw.url("/drip"), session=http, read_timeout=10, total_deadline=2)
+    assert time.monotonic() - t < 3.0
+
+
+def test_each_connection_resolves_once_through_the_guard_and_keeps_the_name(
+    servers: Callable[[str], LocalServer], http: requests.Session
+) -> None:
+    public = servers("127.0.0.52")
+    vm = servers("127.0.0.53")
+    public.route("/feed", Reply(200, FEED))
+    public.route("/go", Reply(302, b"", {"Location": f"http://vm.test:{vm.port}/secret"}))
+    vm.route("/secret", Reply(200, b"internal"))
+    calls: list[str] = []
+    table = HostTable({"public.test": "127.0.0.52", "vm.test": "127.0.0.53"}, trusted=["public.test"])
+
+    def resolver(host: str) -> Sequence[str]:
+        calls.append(host)
+        return table(host)
+
+    guard = NetGuard(allow_private=False, resolver=resolver)
+    guard_trusting = NetGuard(allow_private=False, resolver=table)
+    # a plain resolver trusts nothing: public.test → 127.0.0.52 is private, refused before connecting
+    with pytest.raises(UnsafeTargetError, match=r"public\.test resolves to a private-network address"):
+        fetch(f"http://public.test:{public.port}/feed", session=http, guard=guard)
+    assert calls == ["public.test"] and public.log == []
+    # no system DNS knows public.test: the connection went to the address the guard returned
+    res = fetch(f"http://public.test:{public.port}/feed", session=http, guard=guard_trusting)
+    assert res.body == FEED and public.requests_to("/feed")[0].headers["host"] == f"public.test:{public.port}"
+    # the kept-alive connection is checked again for a stricter exchange (no new resolution needed)
+    with pytest.raises(UnsafeTargetError, match="private-network"):
+        fetch(f"http://public.test:{public.port}/feed", session=http, guard=guard)
+    assert calls == ["public.test"] and len(public.requests_to("/feed")) == 1
+    # a redirect hop to a name that resolves privately is refused; the internal host sees nothing
+    with pytest.raises(UnsafeTargetError, match=r"vm\.test resolves to a private-network address \(127\.0\.0\.53\)"):
+        fetch(f"http://public.test:{public.port}/go", session=http, guard=guard_trusting)
+    assert vm.log == []
+
+
+def test_fetch_refuses_a_session_without_guarded_connections() -> None:
+    with requests.Session() as plain, pytest.raises(TypeError, match="make_session"):
+        fetch("http://127.0.0.1:9/", session=plain)
+
+
+def test_https_to_a_checked_address_keeps_the_name_for_sni_and_the_certificate(
+    tmp_path, http: requests.Session  # type: ignore[no-untyped-def]
+) -> None:
+    cert, key = self_signed_cert("public.test", str(tmp_path))  # valid for the name, not the address
+    table = HostTable({"public.test": "127.0.0.54"}, trusted=["public.test"])
+    with LocalServer("127.0.0.54", tls=(cert, key)) as srv:
+        srv.route("/f", Reply(200, FEED))
+        res = fetch(f"https://public.test:{srv.port}/f", session=http, extra_ca_bundle=cert,
+                    guard=NetGuard(allow_private=False, resolver=table))
+        assert res.body == FEED
+        with pytest.raises(TLSError):  # the certificate names public.test, not the bare address
+            fetch(f"https://127.0.0.54:{srv.port}/f", session=http, extra_ca_bundle=cert)

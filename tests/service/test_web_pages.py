@@ -280,7 +280,7 @@ def test_save_a_copy_of_an_unreachable_page_is_a_clear_message(manager: FlaskCli
     ],
 )
 def test_decode_html(data: bytes, expected: str) -> None:
-    from ecitizen.shell.web.admin import decode_html
+    from ecitizen.shell.web.links import decode_html
 
     assert expected in decode_html(data)
 
