@@ -250,8 +250,10 @@ def _open(conn: urllib3.connection.HTTPConnection, parent: Callable[[], socket.s
         conn._dns_host = address
         try:
             sock = parent()
-        except urllib3.exceptions.NewConnectionError as exc:  # refused/unreachable: try the next address
-            last = exc
+        except urllib3.exceptions.ConnectTimeoutError as exc:  # refused, unreachable, timed out (its
+            last = exc  # NewConnectionError subclass too): the next address, while time is left
+            if exchange.expired:
+                break
             continue
         finally:
             conn._dns_host = host

@@ -10,22 +10,23 @@ Must not import storage, network or any domain package.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import html
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from functools import lru_cache
-from itertools import combinations
-from typing import overload
+from itertools import combinations, repeat
+from typing import TYPE_CHECKING, overload
 
 from rapidfuzz.distance import Indel
 
 from ecitizen.classify import ServiceRule, TopicMatch, TopicRule, classify, stem, words
 from ecitizen.html import clean_text, html_to_text, sanitize_html
+
+if TYPE_CHECKING:
+    from ecitizen.config import NewServiceRule, Topic
 from ecitizen.urls import canonical_url, is_http_url
 
 TITLE_MAX = 500
@@ -291,41 +292,46 @@ class CandidateIndex(Sequence[ClusterCandidate]):
         self._sources.append(cand.source_id)
         self._stamps.append(_timestamp(cand.published_at))
         keys = block_keys(cand.title_key)
-        last, earlier = self._last, self._earlier
-        shared = [(k, last[k]) for k in keys if k in last]
-        last.update(dict.fromkeys(keys, idx))
-        for k, i in shared:
-            bucket = earlier.get(k)
-            if bucket is None:
-                earlier[k] = [i]
-            else:
-                bucket.append(i)
-                if len(bucket) >= BLOCK_BUCKET_CAP:  # near-identical titles: drop the oldest by date
-                    bucket.remove(min(bucket, key=self._stamps.__getitem__))
+        last = self._last
+        present = last.keys() & keys
+        if present:
+            earlier, stamps = self._earlier, self._stamps
+            for k in present:
+                bucket = earlier.get(k)
+                if bucket is None:
+                    earlier[k] = [last[k]]
+                else:
+                    bucket.append(last[k])
+                    if len(bucket) >= BLOCK_BUCKET_CAP:  # near-identical titles: drop the oldest by date
+                        bucket.remove(min(bucket, key=stamps.__getitem__))
+        last.update(zip(keys, repeat(idx)))
 
     def near(
         self, key: str, *, source_id: int | None = None, when: datetime | None = None
     ) -> list[ClusterCandidate]:
-        """At most :data:`CLUSTER_MAX_COMPARED` candidates sharing a bucket with ``key``, the
-        closest first; those of ``source_id`` and those dated far outside :data:`CLUSTER_WINDOW`
-        from ``when`` are left out before the cap."""
+        """At most :data:`CLUSTER_MAX_COMPARED` candidates sharing a bucket with ``key``: those of
+        the most specific buckets first (same stems, then all but one, then all but two), the
+        newest first within a bucket; those of ``source_id`` and those dated far outside
+        :data:`CLUSTER_WINDOW` from ``when`` are left out before the cap."""
         last = self._last
         keys = [k for k in block_keys(key) if k in last]
         if not keys:
             return []
-        found = [last[k] for k in keys]
-        earlier = self._earlier
-        for bucket in filter(None, map(earlier.get, keys)):
-            found += bucket
-        sources, stamps = self._sources, self._stamps
+        earlier, sources, stamps, items = self._earlier, self._sources, self._stamps, self._items
         stamp = _timestamp(when)
-        eligible = [
-            (n, i) for i, n in Counter(found).items()
-            if sources[i] != source_id and not abs(stamps[i] - stamp) > _WINDOW_SECONDS
-        ]
-        if len(eligible) > CLUSTER_MAX_COMPARED:
-            eligible = heapq.nlargest(CLUSTER_MAX_COMPARED, eligible)
-        return [self._items[i] for _, i in eligible]
+        seen: set[int] = set()
+        found: list[ClusterCandidate] = []
+        for k in keys:
+            bucket = earlier.get(k)
+            for i in (last[k], *reversed(bucket)) if bucket is not None else (last[k],):
+                if i in seen:
+                    continue
+                seen.add(i)
+                if sources[i] != source_id and not abs(stamps[i] - stamp) > _WINDOW_SECONDS:
+                    found.append(items[i])
+                    if len(found) == CLUSTER_MAX_COMPARED:
+                        return found
+        return found
 
     def __len__(self) -> int:
         return len(self._items)
@@ -373,9 +379,10 @@ def _timestamp(when: datetime | None) -> float:
     return when.timestamp() if when is not None else math.nan
 
 
-def rules_from_config(topics: Iterable[object], services: Iterable[object]) -> Rules:
-    """Build :class:`Rules` from config objects having ``id``/``keywords`` and ``id``/``phrases``."""
+def rules_from_config(topics: Iterable[Topic], services: Iterable[NewServiceRule]) -> Rules:
+    """Build :class:`Rules` from the config's topics (every field: keywords, words that need
+    context, exclusions) and new-service rules."""
     return Rules(
-        topics=tuple(TopicRule(t.id, tuple(t.keywords)) for t in topics),  # type: ignore[attr-defined]
-        services=tuple(ServiceRule(s.id, tuple(s.phrases)) for s in services),  # type: ignore[attr-defined]
+        topics=tuple(t.rule() for t in topics),
+        services=tuple(ServiceRule(s.id, tuple(s.phrases)) for s in services),
     )

@@ -162,7 +162,7 @@ def why_not_a_measure(name: str) -> str:
         return (f"показатель {ind.no} «{ind.short}» считается автоматически ({ind.how_counted}); "
                 "вводить его не нужно")
     if ind is not None and len(ind.measures) > 1:
-        parts = ", ".join(f"{m.id} ({m.label.lower()})" for m in measures_of(ind.id))
+        parts = ", ".join(f"{m.id} ({m.label[:1].lower()}{m.label[1:]})" for m in measures_of(ind.id))
         return f"показатель {ind.no} складывается из частей — введите их по отдельности: {parts}"
     known = ", ".join(m.id for m in MEASURES)
     return f"неизвестный показатель; можно вводить: {known}"

@@ -181,6 +181,7 @@ def run_cycle(app: App, base: str, *, echo: Callable[[str], None]) -> list[StepR
     """Seed, poll, crawl, check links, approve, digest, posters + media note, publish. Never raises."""
     from ecitizen.shell import tasks
     from ecitizen.shell.scheduler import Service
+    from ecitizen.sources import SourceRules
     from ecitizen.store import seed_sources
 
     service = Service(app)
@@ -202,7 +203,7 @@ def run_cycle(app: App, base: str, *, echo: Callable[[str], None]) -> list[StepR
 
     def seed() -> dict[str, Any]:
         with session_scope(app.engine) as session:
-            added, _ = seed_sources(session, app.config.sources)
+            added, _ = seed_sources(session, app.config.sources, rules=SourceRules.from_config(app.config))
         return {"sources": len(added)}
 
     custom("sources", "Источники из конфигурации", seed)

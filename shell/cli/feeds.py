@@ -68,7 +68,8 @@ def attach_opml(main: click.Group) -> None:
             feeds = parse_opml(fh.read())
         with session_scope(app.engine) as session:
             outcomes = import_feeds(session, feeds, allow_private=cfg.http.allow_private_targets,
-                                    known_topics={t.id for t in cfg.topics})
+                                    known_topics={t.id for t in cfg.topics},
+                                    min_interval_minutes=cfg.feeds.min_interval_minutes)
         if as_json:
             emit_json([o.as_json() for o in outcomes])
             return

@@ -9,13 +9,12 @@ sanitised inside a sandboxed frame (``SANDBOX_CSP``).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from ecitizen import archive
+from ecitizen import archive, textcodec
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import EcitizenError
@@ -121,24 +120,11 @@ def _snapshot_file(snap: Snapshot, which: str) -> Path | None:
     return path
 
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([a-zA-Z0-9_-]+)""", re.IGNORECASE)
 
 
 def decode_html(data: bytes) -> str:
-    """A saved page's text: its declared charset (meta), else detected (windows-1251 is common)."""
-    m = _META_CHARSET.search(data[:4096])
-    if m:
-        try:
-            return data.decode(m.group(1).decode("ascii"), errors="replace")
-        except LookupError:
-            pass
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data).best()
-        return str(best) if best is not None else data.decode("utf-8", errors="replace")
+    """A saved page's text, decoded by the one decoder (:func:`ecitizen.textcodec.decode_html`)."""
+    return textcodec.decode_html(data).text
 
 
 @bp.get("/snapshots/<int:snap_id>")

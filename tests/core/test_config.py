@@ -86,3 +86,11 @@ def test_config_objects_are_frozen() -> None:
     cfg = parse_config({})
     with pytest.raises(Exception):
         cfg.timezone = "UTC"  # type: ignore[misc]
+
+
+def test_the_demo_carries_the_repositorys_topics_and_rules() -> None:
+    """``demo-base.yaml`` is the packaged copy the offline demo uses; it must not drift."""
+    demo = yaml.safe_load((ROOT / "shell" / "demo_site" / "demo-base.yaml").read_text(encoding="utf-8"))
+    data = repo_config()
+    assert demo["topics"] == data["topics"]
+    assert demo["new_service_rules"] == data["new_service_rules"]

@@ -55,9 +55,11 @@ def test_config_seeds_the_table_and_the_manager_wins(make_app: Callable[..., App
         assert cgb.website == "https://lib.omsk.ru" and cgb.is_cpi and cgb.address == ""
         save_library(s, {"id": "cgb", "address": "г. Омск, проверенный адрес"}, actor=MANAGER, now=app.now())
     changed = make_app(libraries=[{"id": "cgb", "name": "Другое имя из конфигурации"},
+                                  {"id": "pushkin-branch", "name": "Исправленное имя", "hours": "Пн–Пт 10–19"},
                                   {"id": "new-one", "name": "Новая из конфигурации"}])
     with session_scope(changed.engine) as s:
-        assert seed_libraries(s, changed.config.libraries, now=app.now()) == (["new-one"], [])
+        assert seed_libraries(s, changed.config.libraries, now=app.now()) == (["new-one"], ["pushkin-branch"])
+        assert get_library(s, "pushkin-branch").hours == "Пн–Пт 10–19"  # still the config's: it follows the file
         cgb = get_library(s, "cgb")
         assert cgb.name == "Центральная городская библиотека"  # edited by the manager: config no longer wins
         assert cgb.address == "г. Омск, проверенный адрес"
