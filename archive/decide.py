@@ -90,7 +90,7 @@ _ERROR_OUTCOMES: dict[str, tuple[str, str]] = {
     "connect": (st.CONNECTION_ERROR, "соединение не установлено или оборвано"),
     "tls": (st.TLS_ERROR, "сертификат сайта не прошёл проверку"),
     "redirect_loop": (st.BROKEN, st.REDIRECT_LOOP_DETAIL),
-    "too_many_redirects": (st.SERVER_ERROR, "слишком длинная цепочка перенаправлений"),
+    "too_many_redirects": (st.BROKEN, "слишком длинная цепочка перенаправлений: страница так и не открылась"),
     "bad_redirect": (st.SERVER_ERROR, "сайт перенаправляет на неверный адрес"),
     #: a hop to a private-network address (or not http): never requested (see ecitizen.netguard)
     "refused": (st.BLOCKED, "адрес в частной сети (внутренний, локальный или служебный): запрос запрещён настройками"),

@@ -42,7 +42,7 @@ CLUSTER_WINDOW = timedelta(days=3)
 #: items and a new item is compared with at most CLUSTER_MAX_COMPARED of them
 BLOCK_SAMPLE = 8
 BLOCK_BUCKET_CAP = 8
-CLUSTER_MAX_COMPARED = 16
+CLUSTER_MAX_COMPARED = 8
 
 
 @dataclass(frozen=True)
@@ -270,68 +270,54 @@ _WINDOW_SECONDS = (CLUSTER_WINDOW + timedelta(days=1)).total_seconds()
 class CandidateIndex(Sequence[ClusterCandidate]):
     """Cluster candidates in buckets keyed by the title's deletion neighbourhood (:func:`block_keys`,
     docs/clustering.md), so that a new item is compared with a bounded number of stored items
-    whatever the vocabulary: a bucket keeps at most :data:`BLOCK_BUCKET_CAP` items (the last one
-    indexed and the newest by date), and a query returns at most :data:`CLUSTER_MAX_COMPARED` of
-    the items sharing a bucket with it: those sharing the most buckets first (the closest stem
-    sets), then the last indexed. Cost per item: O(keys × cap), never the number of stored items."""
+    whatever the vocabulary. A bucket keeps one item, the newest by date (the last indexed among
+    equals): items sharing a bucket share all their sampled stems but two, so when many do they
+    are one story and its newest copy stands for them. A query looks up at most 37 buckets and
+    returns at most :data:`CLUSTER_MAX_COMPARED` candidates. Cost per item: O(1) in the number
+    of stored items and in the vocabulary."""
 
     def __init__(self, candidates: Iterable[ClusterCandidate] = ()) -> None:
         self._items: list[ClusterCandidate] = []
         self._sources: list[int] = []
         self._stamps: list[float] = []
-        #: bucket key → the last item indexed into it (most buckets hold one item: no list for them)
-        self._last: dict[int, int] = {}
-        #: bucket key → the bucket's other items (at most BLOCK_BUCKET_CAP − 1, the newest by date)
-        self._earlier: dict[int, list[int]] = {}
+        #: bucket key → index of its item
+        self._buckets: dict[int, int] = {}
         for c in candidates:
             self.append(c)
 
     def append(self, cand: ClusterCandidate) -> None:
         idx = len(self._items)
+        stamp = _timestamp(cand.published_at)
         self._items.append(cand)
         self._sources.append(cand.source_id)
-        self._stamps.append(_timestamp(cand.published_at))
+        self._stamps.append(stamp)
         keys = block_keys(cand.title_key)
-        last = self._last
-        present = last.keys() & keys
-        if present:
-            earlier, stamps = self._earlier, self._stamps
-            for k in present:
-                bucket = earlier.get(k)
-                if bucket is None:
-                    earlier[k] = [last[k]]
-                else:
-                    bucket.append(last[k])
-                    if len(bucket) >= BLOCK_BUCKET_CAP:  # near-identical titles: drop the oldest by date
-                        bucket.remove(min(bucket, key=stamps.__getitem__))
-        last.update(zip(keys, repeat(idx)))
+        buckets, stamps = self._buckets, self._stamps
+        taken = buckets.keys() & keys
+        if taken:
+            newer = {k for k in taken if stamps[buckets[k]] > stamp}  # those buckets keep their item
+            if newer:
+                buckets.update(zip([k for k in keys if k not in newer], repeat(idx)))
+                return
+        buckets.update(zip(keys, repeat(idx)))
 
     def near(
         self, key: str, *, source_id: int | None = None, when: datetime | None = None
     ) -> list[ClusterCandidate]:
-        """At most :data:`CLUSTER_MAX_COMPARED` candidates sharing a bucket with ``key``: those of
-        the most specific buckets first (same stems, then all but one, then all but two), the
-        newest first within a bucket; those of ``source_id`` and those dated far outside
-        :data:`CLUSTER_WINDOW` from ``when`` are left out before the cap."""
-        last = self._last
-        keys = [k for k in block_keys(key) if k in last]
-        if not keys:
+        """At most :data:`CLUSTER_MAX_COMPARED` candidates sharing a bucket with ``key``, those of
+        the most specific buckets first (the same stems, then all but one, then all but two);
+        those of ``source_id`` and those dated far outside :data:`CLUSTER_WINDOW` from ``when``
+        are left out before the cap."""
+        buckets = self._buckets
+        found = dict.fromkeys([buckets[k] for k in block_keys(key) if k in buckets])
+        if not found:
             return []
-        earlier, sources, stamps, items = self._earlier, self._sources, self._stamps, self._items
+        sources, stamps, items = self._sources, self._stamps, self._items
         stamp = _timestamp(when)
-        seen: set[int] = set()
-        found: list[ClusterCandidate] = []
-        for k in keys:
-            bucket = earlier.get(k)
-            for i in (last[k], *reversed(bucket)) if bucket is not None else (last[k],):
-                if i in seen:
-                    continue
-                seen.add(i)
-                if sources[i] != source_id and not abs(stamps[i] - stamp) > _WINDOW_SECONDS:
-                    found.append(items[i])
-                    if len(found) == CLUSTER_MAX_COMPARED:
-                        return found
-        return found
+        eligible = [
+            items[i] for i in found if sources[i] != source_id and not abs(stamps[i] - stamp) > _WINDOW_SECONDS
+        ]
+        return eligible[:CLUSTER_MAX_COMPARED]
 
     def __len__(self) -> int:
         return len(self._items)

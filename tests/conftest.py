@@ -45,12 +45,40 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 25, 6, 0, tzinfo=UTC))
 
 
+#: ``ECITIZEN_TEST_DATABASE_URL=postgresql+psycopg://…`` runs every test on PostgreSQL (a fresh
+#: database per test on that server); read once here, before ``_no_env_leaks`` clears ECITIZEN_*
+WHOLE_SUITE_DATABASE = os.environ.get("ECITIZEN_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Opt-in for a module (``pytestmark = pytest.mark.usefixtures("backend")``): run its tests on
+    SQLite and on the PostgreSQL server. A test may narrow it with
+    ``@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)``."""
+    return str(request.param)
+
+
 @pytest.fixture
-def make_app(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[..., App]]:
-    """``make_app(**overrides)`` -> an App on a fresh SQLite file (overrides merge into config)."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The database of this test's app: SQLite in ``tmp_path``, or a fresh PostgreSQL database."""
+    from tests.support.pg import fresh_database
+
+    wanted = request.getfixturevalue("backend") if "backend" in request.fixturenames else "sqlite"
+    if wanted == "postgresql" or WHOLE_SUITE_DATABASE.startswith("postgresql"):
+        server = WHOLE_SUITE_DATABASE if WHOLE_SUITE_DATABASE.startswith("postgresql") else None
+        with fresh_database(*( [server] if server else [])) as url:
+            yield url
+        return
+    yield f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, clock: FixedClock, database_url: str) -> Iterator[Callable[..., App]]:
+    """``make_app(**overrides)`` -> an App on a fresh database (overrides merge into config)."""
 
     def factory(**overrides: Any) -> App:
         data = base_config_data(tmp_path)
+        data["database_url"] = database_url
         for key, value in overrides.items():
             if isinstance(value, dict) and isinstance(data.get(key), dict):
                 data[key] = {**data[key], **value}

@@ -77,8 +77,8 @@ NOT_FOUND_BASE = HostBaseline(200, None, "Ой! Такой страницы у �
         (Observation(U, error="dns"), st.DNS_ERROR, None),
         (Observation(U, error="connect"), st.CONNECTION_ERROR, None),
         (Observation(U, error="tls", error_detail="self-signed certificate"), st.TLS_ERROR, None),
-        (Observation(U, error="redirect_loop"), st.SERVER_ERROR, None),
-        (Observation(U, error="too_many_redirects"), st.SERVER_ERROR, None),
+        (Observation(U, error="redirect_loop"), st.BROKEN, None),
+        (Observation(U, error="too_many_redirects"), st.BROKEN, None),
         (Observation(U, status=None), st.CONNECTION_ERROR, None),
     ],
 )

@@ -12,6 +12,9 @@ from ecitizen.pipeline import EntryData, prepare_entries, title_key, titles_simi
 from ecitizen.storage import Item, Source
 from ecitizen.store import backoff_delay, record_failure, record_success, seed_sources, store_items
 
+#: storage, pipeline, poll, link check and job lock run on SQLite and on the PostgreSQL server
+pytestmark = pytest.mark.usefixtures("backend")
+
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
@@ -139,6 +142,7 @@ def test_seed_sources_is_idempotent_and_keeps_health(make_app) -> None:
         assert s.exec(select(Source)).one().consecutive_failures == 3
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # PRAGMAs; PostgreSQL: test_postgres.py
 def test_database_pragmas_and_schema_matches_models(app: App) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext

@@ -21,6 +21,9 @@ from ecitizen.shell.jobs import (
 from ecitizen.storage import JobLock, JobRun
 from tests.conftest import FixedClock
 
+#: storage, pipeline, poll, link check and job lock run on SQLite and on the PostgreSQL server
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 def runs(app: App) -> list[JobRun]:
     with session_scope(app.engine) as s:
@@ -183,24 +186,23 @@ print(result.outcome)
 """
 
 
-def test_two_processes_never_run_the_same_job_at_once(tmp_path: Path) -> None:
-    """Two `ecitizen run` processes by mistake: real OS processes, one SQLite file."""
-    import os
+def test_two_processes_never_run_the_same_job_at_once(tmp_path: Path, database_url: str) -> None:
+    """Two `ecitizen run` processes by mistake: real OS processes, one database (SQLite file, PostgreSQL)."""
     import subprocess
     import sys
 
     import yaml
 
-    from tests.conftest import ROOT, base_config_data
+    from tests.conftest import base_config_data
 
     data = base_config_data(tmp_path)
+    data["database_url"] = database_url
     cfg = tmp_path / "config.yaml"
     cfg.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     App(str(cfg)).engine  # migrate once before the race
     marker, go = tmp_path / "ran.txt", tmp_path / "go"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(cfg), str(marker), str(go)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for p in procs:
         assert p.stdout is not None and p.stdout.readline().strip() == "ready"
     go.touch()
