@@ -25,9 +25,8 @@ from ecitizen.app import App
 from ecitizen.archive.page import extract_main_text
 from ecitizen.archive.probe import Prober, RawResponse
 from ecitizen.db import session_scope
-from ecitizen.errors import FetchError
+from ecitizen.errors import FetchError, UnsafeTargetError
 from ecitizen.files import write_atomic
-from ecitizen.netguard import UnsafeTargetError
 from ecitizen.storage import Link, Snapshot
 from ecitizen.urls import canonical_url, check_public_url
 

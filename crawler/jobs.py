@@ -21,12 +21,6 @@ class RobotsDisallowedError(FetchError):
     code = outcomes.ROBOTS_DISALLOWED
 
 
-class UnsafeTargetError(FetchError):
-    """The page (or a redirect) points at a private-network address."""
-
-    code = outcomes.UNSAFE_TARGET
-
-
 class SettingsError(SourceError):
     """The source's stored settings do not validate (added through the web or CLI)."""
 

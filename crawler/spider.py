@@ -27,7 +27,6 @@ from ecitizen.crawler.jobs import (
     RobotsDisallowedError,
     SourceJob,
     SourceOutcome,
-    UnsafeTargetError,
 )
 from ecitizen.crawler.middlewares import UNSAFE_MARK
 from ecitizen.errors import (
@@ -41,6 +40,7 @@ from ecitizen.errors import (
     SourceError,
     TimeoutError_,
     TLSError,
+    UnsafeTargetError,
 )
 from ecitizen.pipeline import EntryData
 from ecitizen.source_settings import (

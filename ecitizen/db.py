@@ -7,6 +7,7 @@ Must not import any domain package.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,8 +43,13 @@ def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            db_file = Path(path)
+            db_file.parent.mkdir(parents=True, exist_ok=True)
+            # the database holds password hashes and sessions: private, unlike the outputs (0644).
+            # SQLite gives its -wal/-shm files the main file's permissions.
+            fd = os.open(db_file, os.O_RDWR | os.O_CREAT, 0o600)
+            os.close(fd)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True

@@ -15,7 +15,9 @@
     │   │   ├── TooManyRedirectsError  redirect loop or more redirects than allowed
     │   │   ├── TLSError               certificate not trusted / expired / wrong host
     │   │   ├── DNSError               the host name does not resolve
-    │   │   └── ConnectError           refused / reset / unreachable
+    │   │   ├── ConnectError           refused / reset / unreachable
+    │   │   └── UnsafeTargetError      (also UnsafeURLError) a request or a redirect hop would reach a
+    │   │                              private-network address (ecitizen.netguard decides)
     │   ├── ParseError                 the body is not a feed / page we can read
     │   └── SelectorError              a crawler selector matched nothing (the site was redesigned)
     ├── TemplateError                  a (library-overridden) template is broken; names template and line
@@ -99,6 +101,12 @@ class DNSError(FetchError):
 class ConnectError(FetchError):
     code = outcomes.CONNECTION_ERROR
 
+
+
+class UnsafeTargetError(FetchError, UnsafeURLError):
+    """A request (or one of its redirect hops) would connect to a private-network address."""
+
+    code = outcomes.UNSAFE_TARGET
 
 class ParseError(SourceError):
     code = outcomes.PARSE_ERROR

@@ -29,18 +29,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from ecitizen import outcomes
-from ecitizen.errors import FetchError, UnsafeURLError
+from ecitizen.errors import UnsafeTargetError
 from ecitizen.urls import is_http_url, is_local_name, is_public_address, is_valid_host, normalise_host
 
 #: host name → its addresses; raises ``OSError`` (``socket.gaierror``) when the name is unknown
 Resolver = Callable[[str], Sequence[str]]
-
-
-class UnsafeTargetError(FetchError, UnsafeURLError):
-    """A request (or one of its redirect hops) would connect to a private-network address."""
-
-    code = outcomes.UNSAFE_TARGET
 
 
 def system_resolve(host: str) -> list[str]:

@@ -38,10 +38,10 @@ SUMMARY_HTML_MAX = 12_000
 CLUSTER_SIMILARITY = 0.82
 CLUSTER_WINDOW = timedelta(days=3)
 #: near-duplicate candidates (docs/clustering.md): titles meet in buckets keyed by their sampled
-#: stems less up to two (BLOCK_SAMPLE stems at most); a bucket keeps its BLOCK_BUCKET_CAP newest
-#: items and a new item is compared with at most CLUSTER_MAX_COMPARED of them
+#: stems less up to two (at most BLOCK_SAMPLE stems sampled); a bucket holds BLOCK_BUCKET_CAP items
+#: at most and a new item is compared with CLUSTER_MAX_COMPARED stored ones at most
 BLOCK_SAMPLE = 8
-BLOCK_BUCKET_CAP = 8
+BLOCK_BUCKET_CAP = 3
 CLUSTER_MAX_COMPARED = 8
 
 
@@ -270,36 +270,37 @@ _WINDOW_SECONDS = (CLUSTER_WINDOW + timedelta(days=1)).total_seconds()
 class CandidateIndex(Sequence[ClusterCandidate]):
     """Cluster candidates in buckets keyed by the title's deletion neighbourhood (:func:`block_keys`,
     docs/clustering.md), so that a new item is compared with a bounded number of stored items
-    whatever the vocabulary. A bucket keeps one item, the newest by date (the last indexed among
-    equals): items sharing a bucket share all their sampled stems but two, so when many do they
-    are one story and its newest copy stands for them. A query looks up at most 37 buckets and
-    returns at most :data:`CLUSTER_MAX_COMPARED` candidates. Cost per item: O(1) in the number
-    of stored items and in the vocabulary."""
+    whatever the vocabulary. A bucket holds the last :data:`BLOCK_BUCKET_CAP` items indexed into it
+    (``ecitizen.store`` indexes stored items in date order, then each source's new ones): items
+    sharing a bucket share all their sampled stems but two, so a crowded bucket is one story told
+    many times. A query looks up at most 37 buckets and returns at most
+    :data:`CLUSTER_MAX_COMPARED` candidates, those of the most specific buckets first. Cost per
+    item: bounded, whatever the number of stored items or the vocabulary."""
 
     def __init__(self, candidates: Iterable[ClusterCandidate] = ()) -> None:
         self._items: list[ClusterCandidate] = []
         self._sources: list[int] = []
         self._stamps: list[float] = []
-        #: bucket key → index of its item
-        self._buckets: dict[int, int] = {}
+        #: one dict per place in a bucket, the last indexed first: bucket key → item index (one
+        #: dict per place rather than a list per bucket: most buckets hold one item, and the
+        #: updates are whole-dict operations)
+        self._places: tuple[dict[int, int], ...] = tuple({} for _ in range(BLOCK_BUCKET_CAP))
         for c in candidates:
             self.append(c)
 
     def append(self, cand: ClusterCandidate) -> None:
         idx = len(self._items)
-        stamp = _timestamp(cand.published_at)
         self._items.append(cand)
         self._sources.append(cand.source_id)
-        self._stamps.append(stamp)
+        self._stamps.append(_timestamp(cand.published_at))
         keys = block_keys(cand.title_key)
-        buckets, stamps = self._buckets, self._stamps
-        taken = buckets.keys() & keys
-        if taken:
-            newer = {k for k in taken if stamps[buckets[k]] > stamp}  # those buckets keep their item
-            if newer:
-                buckets.update(zip([k for k in keys if k not in newer], repeat(idx)))
-                return
-        buckets.update(zip(keys, repeat(idx)))
+        places = self._places
+        taken = places[0].keys() & keys
+        for depth in range(len(places) - 1, 0, -1):  # move the bucket's items one place down
+            above, below = places[depth - 1], places[depth]
+            moving = taken if depth == 1 else above.keys() & taken
+            below.update(zip(moving, map(above.__getitem__, moving), strict=True))
+        places[0].update(zip(keys, repeat(idx)))
 
     def near(
         self, key: str, *, source_id: int | None = None, when: datetime | None = None
@@ -308,16 +309,23 @@ class CandidateIndex(Sequence[ClusterCandidate]):
         the most specific buckets first (the same stems, then all but one, then all but two);
         those of ``source_id`` and those dated far outside :data:`CLUSTER_WINDOW` from ``when``
         are left out before the cap."""
-        buckets = self._buckets
-        found = dict.fromkeys([buckets[k] for k in block_keys(key) if k in buckets])
-        if not found:
-            return []
+        first, *rest = self._places
         sources, stamps, items = self._sources, self._stamps, self._items
         stamp = _timestamp(when)
-        eligible = [
-            items[i] for i in found if sources[i] != source_id and not abs(stamps[i] - stamp) > _WINDOW_SECONDS
-        ]
-        return eligible[:CLUSTER_MAX_COMPARED]
+        seen: set[int] = set()
+        found: list[ClusterCandidate] = []
+        for k in block_keys(key):
+            i = first.get(k)
+            if i is None:
+                continue
+            for j in (i, *[p[k] for p in rest if k in p]) if rest else (i,):
+                if j not in seen:
+                    seen.add(j)
+                    if sources[j] != source_id and not abs(stamps[j] - stamp) > _WINDOW_SECONDS:
+                        found.append(items[j])
+                        if len(found) == CLUSTER_MAX_COMPARED:
+                            return found
+        return found
 
     def __len__(self) -> int:
         return len(self._items)

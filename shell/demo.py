@@ -202,9 +202,12 @@ def run_cycle(app: App, base: str, *, echo: Callable[[str], None]) -> list[StepR
         _echo_step(steps[-1], echo)
 
     def seed() -> dict[str, Any]:
+        from ecitizen.programme import seed_libraries
+
         with session_scope(app.engine) as session:
             added, _ = seed_sources(session, app.config.sources, rules=SourceRules.from_config(app.config))
-        return {"sources": len(added)}
+            libs_added, _ = seed_libraries(session, app.config.libraries, now=app.now())
+        return {"sources": len(added), "libraries": len(libs_added)}
 
     custom("sources", "Источники из конфигурации", seed)
     custom("links", "Ссылки архива", lambda: _add_links(app, base))

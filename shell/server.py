@@ -75,11 +75,13 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
     from ecitizen.shell.scheduler import Service
     from ecitizen.shell.web import create_app
     from ecitizen.sources import SourceRules
+    from ecitizen.programme import seed_libraries
     from ecitizen.store import seed_sources
 
     cfg = app.config
     with session_scope(app.engine) as session:
         seed_sources(session, cfg.sources, rules=SourceRules.from_config(cfg))
+        seed_libraries(session, cfg.libraries, now=app.now())
     stop = stop_event or threading.Event()
     service = Service(app)
     server: WebServer | None = None

@@ -30,10 +30,9 @@ from ecitizen.archive import status as st
 from ecitizen.archive.checker import check_links
 from ecitizen.archive.snapshot import take_snapshot
 from ecitizen.db import dispose_engines
-from ecitizen.errors import ConnectError, FetchError, TimeoutError_, UnsafeURLError
+from ecitizen.errors import ConnectError, FetchError, TimeoutError_, UnsafeTargetError, UnsafeURLError
 from ecitizen.feeds.poll import poll
 from ecitizen.fetch import fetch_configured
-from ecitizen.netguard import UnsafeTargetError
 from tests.archive.conftest import add
 from tests.conftest import base_config_data
 from tests.feeds.helpers import add_source, get_source

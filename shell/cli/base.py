@@ -128,6 +128,7 @@ def main(ctx: click.Context, config_path: str | None, verbose: int) -> None:
 def init_cmd(as_json: bool) -> None:
     """Create or upgrade the database and seed the sources from the config file."""
     from ecitizen.db import session_scope
+    from ecitizen.programme import seed_libraries
     from ecitizen.sources import SourceRules
     from ecitizen.store import seed_sources
 
@@ -135,12 +136,15 @@ def init_cmd(as_json: bool) -> None:
     cfg = app.config  # validated before anything is written
     with session_scope(app.engine) as session:
         added, updated = seed_sources(session, cfg.sources, rules=SourceRules.from_config(cfg))
-    result = {"database": _safe_db_url(app.database_url), "sources_added": added, "sources_updated": updated}
+        libs_added, libs_updated = seed_libraries(session, cfg.libraries, now=app.now())
+    result = {"database": _safe_db_url(app.database_url), "sources_added": added, "sources_updated": updated,
+              "libraries_added": libs_added, "libraries_updated": libs_updated}
     if as_json:
         emit_json(result)
     else:
         click.echo(f"database ready: {result['database']}")
         click.echo(f"sources: {len(added)} added, {len(updated)} updated")
+        click.echo(f"libraries: {len(libs_added)} added, {len(libs_updated)} updated")
 
 
 def _safe_db_url(url: str) -> str:

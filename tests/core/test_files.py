@@ -47,3 +47,12 @@ def test_replacing_keeps_no_temp_files(tmp_path: Path, umask: None) -> None:
     write_atomic(target, "b")
     assert target.read_text() == "b"
     assert [p.name for p in tmp_path.iterdir()] == ["widget.js"]
+
+
+def test_a_new_sqlite_database_is_private(tmp_path: Path, umask: None) -> None:
+    from ecitizen.db import dispose_engines, migrate
+
+    db = tmp_path / "data" / "ecitizen.db"
+    migrate(f"sqlite:///{db}")
+    dispose_engines()
+    assert mode(db) == 0o600

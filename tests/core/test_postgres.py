@@ -1,15 +1,7 @@
-"""The same storage code on a real PostgreSQL server (a throwaway cluster started for the test).
-
-Skipped with a reason when the PostgreSQL server binaries are not installed.
-"""
+"""The same storage code on the real PostgreSQL server (a throwaway database for each test)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,60 +12,19 @@ from sqlmodel import select
 
 from ecitizen.app import App
 from ecitizen.config import parse_config
-from ecitizen.db import dispose_engines, session_scope
+from ecitizen.db import session_scope
 from ecitizen.pipeline import EntryData, prepare_entries
 from ecitizen.storage import Item, Source
 from ecitizen.store import store_items
 from tests.conftest import base_config_data
+from tests.support.pg import fresh_database
 
 
-def _pg_bin() -> Path | None:
-    for cand in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (cand / "initdb").exists():
-            return cand
-    found = shutil.which("initdb")
-    return Path(found).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def pg_url() -> Iterator[str]:
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb) are not installed")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("psycopg is not installed")
-    root = Path(tempfile.mkdtemp(prefix="ecitizen-pg-"))
-    os.chmod(root, 0o777)
-    data = root / "data"
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        if not shutil.which("runuser"):
-            pytest.skip("running as root without runuser")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    try:
-        subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "ecitizen",
-                        "-E", "UTF8", "--no-locale"], check=True, capture_output=True, timeout=120)
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
-                        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-                       check=True, capture_output=True, timeout=120)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"could not start a PostgreSQL cluster: {exc}")
-    try:
-        yield f"postgresql+psycopg://ecitizen@127.0.0.1:{port}/postgres"
-    finally:
-        dispose_engines()
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
+    """A fresh database on the PostgreSQL server (tests/support/pg.py); never skipped."""
+    with fresh_database() as url:
+        yield url
 
 
 def test_storage_and_pipeline_on_postgresql(pg_url: str, tmp_path: Path) -> None:
