@@ -36,7 +36,14 @@ from ecitizen.archive.catalogue import (
     remove_link,
     render_catalogue_html,
 )
-from ecitizen.archive.checker import CheckReport, check_links
+from ecitizen.archive.checker import (
+    CheckReport,
+    GatesFactory,
+    LinkBatch,
+    check_link_batch,
+    check_links,
+    plan_link_batches,
+)
 from ecitizen.archive.report import AttentionItem, ChangeEvent, LinkReport, Unreviewed, link_report
 from ecitizen.archive.snapshot import SnapshotResult, take_snapshot
 from ecitizen.archive.status import (
@@ -68,7 +75,9 @@ __all__ = [
     "AttentionItem",
     "ChangeEvent",
     "CheckReport",
+    "GatesFactory",
     "ImportReport",
+    "LinkBatch",
     "LinkInput",
     "LinkReport",
     "Move",
@@ -76,6 +85,7 @@ __all__ = [
     "Unreviewed",
     "add_link",
     "apply_moves",
+    "check_link_batch",
     "check_links",
     "export_csv",
     "export_json",
@@ -85,6 +95,7 @@ __all__ = [
     "link_report",
     "list_links",
     "pending_moves",
+    "plan_link_batches",
     "public_url",
     "remove_link",
     "render_catalogue_html",

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import itertools
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +36,7 @@ from ecitizen.archive.decide import (
     next_state,
 )
 from ecitizen.archive.page import extract_main_text
-from ecitizen.archive.probe import Prober, ProbeResult
+from ecitizen.archive.probe import HostGates, Prober, ProbeResult
 from ecitizen.config import Config
 from ecitizen.db import session_scope
 from ecitizen.storage import Link, LinkCheck, LinkEvent
@@ -43,6 +44,10 @@ from ecitizen.urls import canonical_url, display_url, host_of
 
 WRITE_BATCH = 100
 log = logging.getLogger("ecitizen.archive")
+
+#: opens the per-host gate of one run inside its event loop (``ecitizen.hostgate.SharedHostGates``
+#: in distributed mode); None: the in-process gate of :class:`~ecitizen.archive.probe.Prober`
+GatesFactory = Callable[[], contextlib.AbstractAsyncContextManager[HostGates]]
 
 
 @dataclass(frozen=True)
@@ -124,12 +129,17 @@ def state_rules(config: Config) -> StateRules:
     )
 
 
-def select_links(session: Session, *, now: datetime, due_only: bool, urls: Sequence[str] | None) -> list[LinkTask]:
+def select_links(session: Session, *, now: datetime, due_only: bool, urls: Sequence[str] | None,
+                 ids: Sequence[int] | None = None) -> list[LinkTask]:
     """The links to check as plain data, interleaved by host (so a window of them spans many hosts)."""
     c = Link.__table__.c  # type: ignore[attr-defined]
     query = sa_select(c.id, c.url, c.title, c.status, c.status_since, c.consecutive_failures, c.proposed_url,
                       c.status_detail, c.content_hash, c.main_text.is_not(None))
-    if urls:
+    if ids is not None:  # a batch of a distributed run: those of them still due
+        query = query.where(c.id.in_(list(ids)))
+        if due_only:
+            query = query.where(or_(c.next_check_at.is_(None), c.next_check_at <= now))
+    elif urls:
         query = query.where(c.url.in_([canonical_url(u) for u in urls]))
     elif due_only:
         query = query.where(or_(c.next_check_at.is_(None), c.next_check_at <= now))
@@ -229,8 +239,8 @@ def _needs_change_step(task: LinkTask, result: ProbeResult, outcome: CheckOutcom
     return result.fingerprint != task.content_hash or not task.has_main_text
 
 
-async def _run(app: App, tasks: list[LinkTask], now: datetime, hosts: Mapping[str, str] | None
-               ) -> list[LinkResult]:
+async def _run(app: App, tasks: list[LinkTask], now: datetime, hosts: Mapping[str, str] | None,
+               gates: GatesFactory | None = None) -> list[LinkResult]:
     cfg = app.config
     rules = state_rules(cfg)
     loop = asyncio.get_running_loop()
@@ -285,7 +295,9 @@ async def _run(app: App, tasks: list[LinkTask], now: datetime, hosts: Mapping[st
             finally:
                 window.release()
 
-        async with Prober(cfg.links, cfg.http, hosts=hosts) as prober:
+        async with contextlib.AsyncExitStack() as stack:
+            shared = await stack.enter_async_context(gates()) if gates is not None else None
+            prober = await stack.enter_async_context(Prober(cfg.links, cfg.http, hosts=hosts, gates=shared))
             for t in tasks:
                 await window.acquire()
                 job = asyncio.create_task(guarded(prober, t))
@@ -303,17 +315,64 @@ async def _run(app: App, tasks: list[LinkTask], now: datetime, hosts: Mapping[st
 
 def check_links(
     app: App, *, due_only: bool = True, urls: Sequence[str] | None = None, hosts: Mapping[str, str] | None = None,
+    gates: GatesFactory | None = None, ids: Sequence[int] | None = None,
 ) -> CheckReport:
-    """Check the due links (or all, or the given URLs); write results; return the report.
+    """Check the due links (or all, or the given URLs or ids); write results; return the report.
 
     A failing link never stops the run: every failure is an outcome recorded on the link.
-    ``hosts`` replaces DNS by a fixed name → address table (tests and the demo only).
+    ``hosts`` replaces DNS by a fixed name → address table (tests and the demo only); ``gates``
+    replaces the in-process per-host gate (the shared one of distributed mode).
     """
     now = app.now()
     started = time.monotonic()
     with session_scope(app.engine) as session:
-        tasks = select_links(session, now=now, due_only=due_only, urls=urls)
-    results = asyncio.run(_run(app, tasks, now, hosts)) if tasks else []
+        tasks = select_links(session, now=now, due_only=due_only, urls=urls, ids=ids)
+    results = asyncio.run(_run(app, tasks, now, hosts, gates)) if tasks else []
     order = {t.id: i for i, t in enumerate(tasks)}
     results.sort(key=lambda r: order.get(r.link_id, 0))
     return CheckReport(now, time.monotonic() - started, tuple(results))
+
+
+# -- distributed mode: the due links in per-host batches, one batch a unit of work ----------------
+
+
+@dataclass(frozen=True)
+class LinkBatch:
+    """Due links of one host, at most a batch of them: one unit of work for a queue worker."""
+
+    host: str
+    ids: tuple[int, ...]
+    #: 1-based number of this batch among the host's, and how many the host has
+    part: int = 1
+    parts: int = 1
+
+    @property
+    def label(self) -> str:
+        return self.host if self.parts == 1 else f"{self.host} ({self.part}/{self.parts})"
+
+
+def plan_link_batches(app: App, *, batch_size: int = 250, due_only: bool = True) -> list[LinkBatch]:
+    """The due links (all with ``due_only=False``) in batches of at most ``batch_size`` links of one
+    host, the biggest hosts first (so that their batches start early and the round ends evenly)."""
+    now = app.now()
+    c = Link.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(c.id, c.url).order_by(c.id)
+    if due_only:
+        query = query.where(or_(c.next_check_at.is_(None), c.next_check_at <= now))
+    by_host: dict[str, list[int]] = {}
+    with session_scope(app.engine) as session:
+        for id_, url in session.connection().execute(query):
+            by_host.setdefault(host_of(url), []).append(int(id_))
+    batches: list[LinkBatch] = []
+    for host, ids in sorted(by_host.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        parts = -(-len(ids) // batch_size)
+        batches.extend(LinkBatch(host, tuple(ids[i * batch_size:(i + 1) * batch_size]), i + 1, parts)
+                       for i in range(parts))
+    return batches
+
+
+def check_link_batch(app: App, ids: Sequence[int], *, gates: GatesFactory | None = None,
+                     hosts: Mapping[str, str] | None = None) -> CheckReport:
+    """Check the links of one batch that are still due (a batch run again after its worker was
+    killed checks only the links whose results were not written yet)."""
+    return check_links(app, due_only=True, ids=ids, gates=gates, hosts=hosts)

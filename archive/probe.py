@@ -27,6 +27,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -144,6 +145,30 @@ class HostGate:
             yield
 
 
+class HostGates(Protocol):
+    """Per-host politeness of one checking run: ``async with gates.slot(host)`` around each request.
+
+    The default, :class:`LocalHostGates`, holds in this process; ``ecitizen.hostgate.SharedHostGates``
+    holds across every worker sharing one PostgreSQL database (distributed mode)."""
+
+    def slot(self, host: str) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+
+class LocalHostGates:
+    """One :class:`HostGate` per host, in this process (the default)."""
+
+    def __init__(self, limit: int, interval: float) -> None:
+        self.limit = limit
+        self.interval = interval
+        self._by_host: dict[str, HostGate] = {}
+
+    def slot(self, host: str) -> contextlib.AbstractAsyncContextManager[None]:
+        gate = self._by_host.get(host)
+        if gate is None:
+            gate = self._by_host[host] = HostGate(self.limit, self.interval)
+        return gate.slot()
+
+
 def _translate(exc: BaseException) -> tuple[str, str]:
     """aiohttp/ssl/socket exceptions → (error kind, short detail)."""
     if isinstance(exc, UnsafeTargetError):
@@ -190,12 +215,13 @@ class Prober:
     def __init__(
         self, links: LinksConfig, http: HttpConfig, *, sleep: Sleep = asyncio.sleep,
         max_body_bytes: int | None = None, hosts: Mapping[str, str] | None = None,
+        gates: HostGates | None = None,
     ) -> None:
         self.links = links
         self.http = http
         self._sleep = sleep
         self.max_body = max_body_bytes or links.max_body_bytes
-        self._gates: dict[str, HostGate] = {}
+        self._gates: HostGates = gates or LocalHostGates(links.per_host_concurrency, links.min_host_interval_seconds)
         self._global: asyncio.Semaphore | None = None
         self._baselines: dict[str, asyncio.Task[HostBaseline]] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -230,20 +256,14 @@ class Prober:
         if self._session is not None:
             await self._session.close()
 
-    def _gate(self, url: str) -> HostGate:
-        host = _host(url)
-        gate = self._gates.get(host)
-        if gate is None:
-            gate = self._gates[host] = HostGate(
-                self.links.per_host_concurrency, self.links.min_host_interval_seconds
-            )
-        return gate
+    def _gate(self, url: str) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._gates.slot(_host(url))
 
     # -- one request -------------------------------------------------------------------------------
     async def _request(self, method: str, url: str, *, read_body: bool) -> RawResponse:
         assert self._session is not None and self._global is not None, "use Prober as an async context manager"
         started = time.monotonic()
-        async with self._gate(url).slot(), self._global:
+        async with self._gate(url), self._global:
             try:
                 async with asyncio.timeout(self.links.total_deadline):
                     async with self._session.request(

@@ -1,25 +1,30 @@
 """Near-duplicate clustering benchmark: the cost of ``find_cluster`` + ``CandidateIndex`` alone.
 
-Two shapes of 10,000 items (200 sources × 50, stored source after source as a cold poll does, all
-within one clustering window):
+Three shapes of 10,000 items from 200 sources, stored source after source as a cold poll does:
 
-  * ``random``: headlines of 6–10 words from a 5,000-word vocabulary (every pair of titles differs);
-  * ``shared``: headlines of 6–10 words from the same 25 e-government words (Госуслуги, пенсия, СФР,
-    Омской области …), so every title shares several stems with every other.
+  * ``random``: headlines of 6–10 words from a 5,000-word vocabulary, 50 per source an hour apart;
+  * ``shared``: the feed poll benchmark's headlines (9 words drawn from a vocabulary) with the 25
+    e-government words as the vocabulary (Госуслуги, пенсия, СФР, Омской области …), dated as
+    there (``i % 24 + 6 j`` hours back, so about half the items fall in an item's window): the
+    shape whose poll took 52.9 s before issue 13;
+  * ``dense``: the worst case: 6–10 distinct words of the same 25 per headline, all items in one
+    window, so every title shares most of its stems with thousands of others.
 
-In both, 3 % of the items are planted near-duplicates of an item of another, earlier source (the
-same headline reworded: «Пенсионный фонд напоминает …» → «СФР напоминает …», a word added,
-dropped, replaced, moved, a «!»). For the current index and for the old one (a stem index that let
-through every title sharing half its stems, kept here for comparison) it prints the CPU seconds,
-the titles compared (``titles_similar`` calls), the items that joined a cluster and the share of
-the planted near-duplicates that ``titles_similar`` accepts which ended in their original's cluster.
+In ``random`` and ``dense``, 3 % of the items are planted near-duplicates of an item of another,
+earlier source (the same headline reworded: «Пенсионный фонд напоминает …» → «СФР напоминает …»,
+a word added, dropped, replaced, moved, a «!»). For the current index (and with ``--old`` for the
+stem index before issue 13, kept here to measure against: minutes on ``shared`` and ``dense``) it
+prints the CPU seconds, the titles compared (``titles_similar`` calls), the items that joined a
+cluster and the planted near-duplicates (those ``titles_similar`` accepts) found in their
+original's cluster.
 
-    python benchmarks/clustering.py [--items 10000] [--no-old] [--smoke]
+    python benchmarks/clustering.py [--items 10000] [--old] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import sys
 import time
@@ -34,6 +39,7 @@ if str(ROOT) not in sys.path:
 
 from difflib import SequenceMatcher  # noqa: E402
 
+from benchmarks.common import SMOKE_HELP  # noqa: E402
 from ecitizen import pipeline  # noqa: E402
 from ecitizen.pipeline import (  # noqa: E402
     CLUSTER_SIMILARITY,
@@ -46,11 +52,10 @@ from ecitizen.pipeline import (  # noqa: E402
     titles_similar,
 )
 
-SMOKE_HELP = "tiny sizes, a few seconds: checks that the benchmark runs (figures mean nothing)"
 BASE = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SOURCES = 200
 PLANTED_SHARE = 0.03
-#: the 25 words of the ``shared`` shape
+#: the 25 words of the ``shared`` and ``dense`` shapes
 SHARED_VOCAB = (
     "Госуслуги пенсия СФР Омской области услуга онлайн заявление портал выплата пособие запись врач "
     "справка документ семья жители новый сервис подать можно теперь электронный региона через"
@@ -120,8 +125,10 @@ def reword(words: list[str], vocab: Sequence[str], rng: random.Random, how: str)
 
 
 def make_workload(shape: str, items: int, seed: int = 1) -> Workload:
+    if shape == "shared":
+        return feed_poll_workload(items)
     rng = random.Random(f"{shape}-{seed}")
-    vocab = SHARED_VOCAB if shape == "shared" else random_vocabulary(rng)
+    vocab = SHARED_VOCAB if shape == "dense" else random_vocabulary(rng)
     per_source = max(1, items // SOURCES)
     sources = max(1, items // per_source)
     slots = [(s, j) for s in range(sources) for j in range(per_source)]
@@ -144,13 +151,28 @@ def make_workload(shape: str, items: int, seed: int = 1) -> Workload:
         titles[a], titles[b] = " ".join(original), " ".join(variant)
         dates[b] = dates[a] + timedelta(hours=rng.randint(0, 6))
         pairs.append((a, b))
-    number = {slot: n for n, slot in enumerate(slots)}
+    number = {slot: n + 1 for n, slot in enumerate(slots)}
     batches = tuple(
         tuple(Entry(make_item(number[s, j], titles[s, j], dates[s, j]), s) for j in range(per_source))
         for s in range(sources)
     )
     planted = tuple(Planted(number[a], number[b]) for a, b in pairs)
     return Workload(shape, batches, planted)
+
+
+def feed_poll_workload(items: int) -> Workload:
+    """``benchmarks/feeds_poll.py``'s headlines and dates, its vocabulary replaced by the 25 words."""
+    per_source = max(1, items // SOURCES)
+    batches = []
+    for i in range(max(1, items // per_source)):
+        batch = []
+        for j in range(per_source):
+            h = hashlib.sha256(f"{i}-{j}".encode()).digest()
+            title = " ".join(SHARED_VOCAB[(h[k] * 256 + h[k + 1]) % len(SHARED_VOCAB)] for k in range(0, 18, 2))
+            batch.append(Entry(make_item(i * per_source + j + 1, title.capitalize(),
+                                         BASE - timedelta(hours=i % 24 + j * 6)), i))
+        batches.append(tuple(batch))
+    return Workload("shared", tuple(batches), ())
 
 
 # ---- the old index (before issue 13), kept here to measure against ------------------------------
@@ -207,7 +229,7 @@ class OldStemIndex:
                 if shared[i] >= need and 2 * shared[i] >= min(n, self._sizes[i])]
 
 
-class Counter:
+class CountingSimilar:
     def __init__(self, similar: Callable[[str, str], bool]) -> None:
         self.calls = 0
         self._similar = similar
@@ -273,7 +295,8 @@ class Figures:
 
 def measure(work: Workload, run: Callable[[Workload], dict[int, int]],
             counted: Callable[[Workload], tuple[dict[int, int], int]]) -> Figures:
-    pipeline.block_keys.cache_clear()
+    pipeline.block_keys.cache_clear()  # a cold index: every title's keys computed once
+    pipeline._stem_set.cache_clear()
     start = time.process_time()
     clusters = run(work)
     cpu = time.process_time() - start
@@ -289,8 +312,8 @@ def measure(work: Workload, run: Callable[[Workload], dict[int, int]],
 
 
 def counted_new(work: Workload) -> tuple[dict[int, int], int]:
-    counter = Counter(titles_similar)
-    pipeline.titles_similar = counter  # type: ignore[assignment]  # find_cluster looks it up per call
+    counter = CountingSimilar(titles_similar)
+    pipeline.titles_similar = counter  # find_cluster looks it up at each call
     try:
         return run_new(work), counter.calls
     finally:
@@ -298,27 +321,27 @@ def counted_new(work: Workload) -> tuple[dict[int, int], int]:
 
 
 def counted_old(work: Workload) -> tuple[dict[int, int], int]:
-    counter = Counter(old_titles_similar)
+    counter = CountingSimilar(old_titles_similar)
     return run_old(work, counter), counter.calls
 
 
 def report(label: str, work: Workload, f: Figures) -> None:
+    planted = f"  planted near-duplicates found {f.planted_found}/{f.planted_similar}" if work.planted else ""
     print(f"{work.shape:<7} {label:<4} items {work.size:>6}  comparisons {f.comparisons:>9}  "
-          f"cpu {f.cpu_seconds:8.3f} s  clustered {f.clustered:>5}  "
-          f"planted near-duplicates found {f.planted_found}/{f.planted_similar}")
+          f"cpu {f.cpu_seconds:8.3f} s  clustered {f.clustered:>5}{planted}")
 
 
 def main(argv: Iterable[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--items", type=int, default=10_000)
-    ap.add_argument("--no-old", action="store_true", help="skip the old index (about a minute on 'shared')")
+    ap.add_argument("--old", action="store_true", help="also the old stem index (minutes on shared and dense)")
     ap.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
     args = ap.parse_args(list(argv) if argv is not None else None)
     items = 400 if args.smoke else args.items
-    for shape in ("random", "shared"):
+    for shape in ("random", "shared", "dense"):
         work = make_workload(shape, items)
         report("new", work, measure(work, run_new, counted_new))
-        if not args.no_old:
+        if args.old or args.smoke:
             report("old", work, measure(work, run_old, counted_old))
 
 

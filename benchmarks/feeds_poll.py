@@ -1,6 +1,14 @@
-"""Feed poll benchmark: 200 feeds × 50 entries served from loopback.
+"""Feed poll benchmark: 200 feeds × 50 entries served from loopback, in two shapes.
 
-Prints, in one run:
+Shapes (``--shape``, default both, one after the other in one process):
+
+* ``random``: headlines and summaries drawn from the 5,584 Russian words of the corpus feeds
+  (few titles share words: little for near-duplicate clustering to compare);
+* ``shared``: headlines and summaries built from 25 e-government words (Госуслуги, пенсия, СФР,
+  Омской области, услуга, онлайн, заявление…), as the real regional feeds write them: every title
+  shares words with many others, the hard case for clustering and classification.
+
+Prints, in one run, for each shape:
   * cold poll (fetch, parse, prepare, store into a fresh SQLite file): seconds, bytes;
   * warm poll where every feed answers 304: seconds and bytes as a share of the cold poll;
   * the floor: feedparser alone parsing the same 200 documents in memory;
@@ -8,13 +16,17 @@ Prints, in one run:
   * the core pipeline alone (prepare_entries: sanitise + classify) on the parsed entries;
   * the peer: the ``reader`` library adding and updating the same 200 feeds (same concurrency).
 
-Usage: python benchmarks/feeds_poll.py [--feeds 200] [--entries 50] [--hosts 8] [--smoke]
+Goals (both shapes): cold poll ≤ 1.5× the feedparser floor and faster than ``reader``; warm poll
+≤ 10 % of the cold time and ≤ 2 % of its bytes.
+
+Usage: python benchmarks/feeds_poll.py [--feeds 200] [--entries 50] [--hosts 8] [--shape both] [--smoke]
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import shutil
 import sys
@@ -30,13 +42,15 @@ from xml.sax.saxutils import escape
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import feedparser
+from sqlalchemy import func
+from sqlmodel import col, select
 
-from benchmarks.common import CORPUS, SMOKE_HELP, make_app, peer_skipped
+from benchmarks.common import CORPUS, EGOV_WORDS, SMOKE_HELP, make_app, peer_skipped
 from ecitizen.db import dispose_engines, session_scope
 from ecitizen.feeds.parse import parse_feed
 from ecitizen.feeds.poll import poll
 from ecitizen.pipeline import prepare_entries
-from ecitizen.storage import Source
+from ecitizen.storage import Item, Source
 from tests.support.config import base_config_data
 from tests.support.httpserver import LocalServer, Reply, Request
 
@@ -66,19 +80,24 @@ def corpus_vocabulary() -> list[str]:
 WORDS = corpus_vocabulary()
 
 
-def headline(seed: str) -> str:
+#: shape name → the words headlines and summaries are drawn from
+SHAPES = {"random": WORDS, "shared": EGOV_WORDS}
+
+
+def headline(seed: str, words: list[str] = WORDS) -> str:
     h = hashlib.sha256(seed.encode()).digest()
-    words = [WORDS[(h[i] * 256 + h[i + 1]) % len(WORDS)] for i in range(0, 18, 2)]
-    return " ".join(words).capitalize()
+    chosen = [words[(h[i] * 256 + h[i + 1]) % len(words)] for i in range(0, 18, 2)]
+    return " ".join(chosen).capitalize()
 
 
-def make_feed(i: int, n: int) -> bytes:
+def make_feed(i: int, n: int, words: list[str] = WORDS) -> bytes:
     items: list[str] = []
     for j in range(n):
         link = f"http://news{i}.example/item/{j}"
+        summary = "<p>" + headline(f"d{i}-{j}", words) + ". " + headline(f"e{i}-{j}", words) + ".</p>"
         items.append(
-            f"<item><title>{escape(headline(f'{i}-{j}'))}</title><link>{link}</link><guid>{link}</guid>"
-            f"<description>{escape('<p>' + headline(f'd{i}-{j}') + '. ' + headline(f'e{i}-{j}') + '.</p>')}"
+            f"<item><title>{escape(headline(f'{i}-{j}', words))}</title><link>{link}</link><guid>{link}</guid>"
+            f"<description>{escape(summary)}"
             f"</description><pubDate>{format_datetime(BASE - timedelta(hours=i % 24 + j * 6))}</pubDate></item>"
         )
     doc = (
@@ -121,14 +140,35 @@ def main() -> None:
     ap.add_argument("--hosts", type=int, default=8)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--processes", type=int, default=0, help="ecitizen.feeds.parse_processes (0: automatic)")
+    ap.add_argument("--shape", choices=["both", *SHAPES], default="both")
+    ap.add_argument("--no-reader", action="store_true", help="leave the reader column out")
     ap.add_argument("--smoke", action="store_true", help=SMOKE_HELP)
     args = ap.parse_args()
     if args.smoke:
         args.feeds, args.entries, args.hosts, args.concurrency = 4, 5, 2, 4
+    load_before = os.getloadavg()[0]
+    shapes = list(SHAPES) if args.shape == "both" else [args.shape]
+    verdicts = []
+    for n, shape in enumerate(shapes):
+        figures = run_shape(shape, args, host_base=20 + n * args.hosts)
+        verdicts.append((shape, figures))
+    print(f"machine: {os.cpu_count()} cores, load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after")
+    for shape, f in verdicts:
+        cold_ok = f["cold"] / f["floor"] <= 1.5
+        reader_ok = f["reader"] != f["reader"] or f["cold"] < f["reader"]
+        warm_ok = f["warm"] / f["cold"] <= 0.10 and f["warm_bytes"] / f["cold_bytes"] <= 0.02
+        print(f"goals, {shape} vocabulary: cold ≤ 1.5× floor {'met' if cold_ok else 'NOT met'} "
+              f"({f['cold'] / f['floor']:.2f}×); faster than reader "
+              f"{'met' if reader_ok else 'NOT met'} ({f['cold'] / f['reader']:.2f}); "
+              f"warm ≤ 10 % time and ≤ 2 % bytes {'met' if warm_ok else 'NOT met'} "
+              f"({f['warm'] / f['cold']:.1%}, {f['warm_bytes'] / f['cold_bytes']:.2%})")
 
+
+def run_shape(shape: str, args: argparse.Namespace, *, host_base: int) -> dict[str, float]:
+    words = SHAPES[shape]
     tmp = Path(tempfile.mkdtemp(prefix="ecitizen-bench-feeds-"))
-    docs = [make_feed(i, args.entries) for i in range(args.feeds)]
-    servers = [LocalServer(f"127.0.0.{20 + h}").start() for h in range(args.hosts)]
+    docs = [make_feed(i, args.entries, words) for i in range(args.feeds)]
+    servers = [LocalServer(f"127.0.0.{host_base + h}").start() for h in range(args.hosts)]
     counter = Counter()
     urls: list[str] = []
     for i, body in enumerate(docs):
@@ -137,9 +177,10 @@ def main() -> None:
         srv.route(f"/feed{i}.xml", feed_handler(body, etag, counter))
         urls.append(srv.url(f"/feed{i}.xml"))
     total_doc_bytes = sum(len(d) for d in docs)
+    print(f"== shape: {shape} vocabulary ==")
     print(f"{args.feeds} feeds × {args.entries} entries, {total_doc_bytes / 1e6:.1f} MB of XML, "
-          f"headlines from a {len(WORDS)}-word vocabulary, "
-          f"{args.hosts} loopback hosts, concurrency {args.concurrency}")
+          f"headlines from a {len(words)}-word vocabulary, "
+          f"{args.hosts} loopback hosts, concurrency {args.concurrency}", flush=True)
 
     try:
         # -- floor: feedparser alone, in memory --------------------------------------------------
@@ -179,12 +220,16 @@ def main() -> None:
         warm_s = time.perf_counter() - t
         warm_bytes = counter.bytes
         assert all(r.outcome == "not_modified" for r in warm.results)
+        with session_scope(app.engine) as s:
+            clusters = s.exec(select(func.count(func.distinct(col(Item.cluster_id))))).one()
         dispose_engines()
 
         # -- the peer: reader ---------------------------------------------------------------------
         reader_s = reader_warm_s = float("nan")
         reader_entries = 0
         try:
+            if args.no_reader:
+                raise ImportError("--no-reader")
             from reader import make_reader
         except ImportError as exc:
             peer_skipped("reader update_feeds", f"reader is not installed: {exc}")
@@ -210,13 +255,15 @@ def main() -> None:
     print(f"our parse_feed alone (same bytes):    {ours_parse:7.2f} s  ({ours_parse / floor:.2f}× floor)")
     print(f"core prepare_entries alone:           {pipeline_alone:7.2f} s  ({pipeline_alone / floor:.2f}× floor)")
     print(f"cold poll (fetch+parse+prepare+store): {cold_s:6.2f} s  ({cold_s / floor:.2f}× floor; goal ≤ 1.5×) "
-          f"{cold_bytes / 1e6:.2f} MB in {cold_req} responses")
+          f"{cold_bytes / 1e6:.2f} MB in {cold_req} responses; {clusters} clusters")
     print(f"warm poll (all 304):                  {warm_s:7.2f} s  ({warm_s / cold_s:.1%} of cold; goal < 10%) "
           f"{warm_bytes / 1e3:.1f} kB ({warm_bytes / cold_bytes:.2%} of cold bytes; goal < 2%)")
     if reader_s == reader_s:
         print(f"reader update_feeds (cold):           {reader_s:7.2f} s  (ours/reader = {cold_s / reader_s:.2f}; "
               f"goal < 1) {reader_entries} entries")
         print(f"reader update_feeds (warm, 304s):     {reader_warm_s:7.2f} s")
+    return {"floor": floor, "cold": cold_s, "warm": warm_s, "cold_bytes": cold_bytes, "warm_bytes": warm_bytes,
+            "reader": reader_s}
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from parsel import Selector, SelectorList
 
@@ -614,6 +614,27 @@ def _canonical(url: str) -> str | None:
 def date_window(now: datetime, tz: tzinfo, days: int, fmt: str) -> tuple[str, str]:
     local = now.astimezone(tz)
     return (local - timedelta(days=days)).strftime(fmt), local.strftime(fmt)
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """``url`` with ``params`` appended to its query string."""
+    parts = urlsplit(url)
+    query = "&".join(p for p in (parts.query, urlencode(params)) if p)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def json_page_url(url: str, settings: JsonSettings, page: int, *, now: datetime, tz: tzinfo) -> str:
+    """The address of page ``page`` of a JSON source: the page parameter and the date window added."""
+    params: dict[str, str] = {}
+    if settings.page_param:
+        params[settings.page_param] = str(page)
+    if settings.start_date_param or settings.end_date_param:
+        start, end = date_window(now, tz, settings.window_days, settings.date_param_format)
+        if settings.start_date_param:
+            params[settings.start_date_param] = start
+        if settings.end_date_param:
+            params[settings.end_date_param] = end
+    return with_query(url, params) if params else url
 
 
 # -- Telegram preview --------------------------------------------------------------------------

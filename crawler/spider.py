@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import scrapy
@@ -126,12 +126,6 @@ def translate_failure(failure: Failure) -> SourceError:
                         sx.DownloadFailedError, sx.ResponseDataLossError, te.ConnectionLost)):
         return ConnectError(f"соединение не удалось: {type(exc).__name__}", url=url)
     return FetchError(f"ошибка загрузки: {type(exc).__name__}: {exc}", url=url)
-
-
-def _with_query(url: str, params: dict[str, str]) -> str:
-    parts = urlsplit(url)
-    query = "&".join(p for p in (parts.query, urlencode(params)) if p)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 class SourcesSpider(scrapy.Spider):
@@ -429,16 +423,7 @@ class SourcesSpider(scrapy.Spider):
 
     # -- json ----------------------------------------------------------------------------------
     def _json_url(self, run: SourceRun, s: JsonSettings, page: int) -> str:
-        params: dict[str, str] = {}
-        if s.page_param:
-            params[s.page_param] = str(page)
-        if s.start_date_param or s.end_date_param:
-            start, end = ex.date_window(self.now, run.tz, s.window_days, s.date_param_format)
-            if s.start_date_param:
-                params[s.start_date_param] = start
-            if s.end_date_param:
-                params[s.end_date_param] = end
-        return _with_query(run.job.url, params) if params else run.job.url
+        return ex.json_page_url(run.job.url, s, page, now=self.now, tz=run.tz)
 
     def _on_json(self, run: SourceRun, response: Response) -> Iterable[scrapy.Request | None]:
         s = run.job.settings

@@ -20,7 +20,22 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from ecitizen.config import Library
 from ecitizen.dates import MONTHS_NOMINATIVE
+from ecitizen.digest.layout import (
+    POSTER_TITLE_MAX,
+    FooterLine,
+    PosterGeometry,
+    SheetFrame,
+    column_budget,
+    column_sizes,
+    cut_to_lines,
+    fit_entry,
+    fit_explanation,
+    join_parts,
+    pack_columns,
+)
+from ecitizen.digest.metrics import line_count
 from ecitizen.digest.periods import Period
 
 PUBLIC_KINDS = frozenset({"news", "service", "catalog_event"})
@@ -29,12 +44,11 @@ REJECTED = "rejected"
 NO_TOPIC = ""
 NO_TOPIC_TITLE = "Другие новости"
 
-#: print limits (characters) chosen for the poster layout (see :class:`PosterLayout`)
-POSTER_TITLE_MAX = 100
-POSTER_TEXT_MAX = 200
 DIGEST_SUMMARY_MAX = 300
 
 _BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+#: soft hyphens and zero-width spaces: invisible break points; print never hyphenates
+_INVISIBLE_BREAKS = re.compile("[\u00ad\u200b\u2060]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
@@ -174,120 +188,64 @@ class WeeklyDigest:
 
 @dataclass(frozen=True)
 class PosterEntry:
+    """One entry as printed: the fitted headline and explanation, and what was shortened."""
+
     item: ItemView
     title: str
     text: str
     topic_title: str
     is_new_service: bool
+    #: the headline / explanation as written, before fitting (cleaned for print)
+    full_title: str = ""
+    full_text: str = ""
+    title_shortened: bool = False
+    text_shortened: bool = False
+    #: ``explanation`` (written by a person), ``summary`` (the start of the news) or ``""``
+    text_from: str = ""
+    title_lines: int = 1
+    text_lines: int = 0
+
+    @property
+    def shortened(self) -> bool:
+        return self.title_shortened or self.text_shortened
 
 
 @dataclass(frozen=True)
-class PosterLayout:
-    """Conservative measures of the built-in poster (``poster.html``), in points.
+class PosterChoice:
+    """The month's poster entries (the same for every library) and the approved items left out."""
 
-    Entries are packed onto A4 pages by an estimated height (greedy word wrap at these widths),
-    so a page never overflows: the estimate errs on the long side.
-    """
-
-    #: room for entries on one page for the default library block (see :meth:`for_library`)
-    page_budget: float = 520.0
-    title_chars_per_line: float = 30.0
-    title_line: float = 25.0
-    text_chars_per_line: float = 41.0
-    text_line: float = 21.0
-    badge: float = 24.0
-    qr: float = 102.0
-    gap: float = 18.0
-
-    #: the page without the library's name (header) and contact lines (footer), less a safety margin
-    base_budget: float = 696.0
-    name_chars_per_line: float = 34.0
-    name_line: float = 27.0
-    footer_chars_per_line: float = 48.0
-    footer_line: float = 21.0
-
-    def for_library(self, name: str, footer_lines: Sequence[str]) -> PosterLayout:
-        """The layout with the budget left by this library's name and contact block."""
-        used = wrapped_lines(name, self.name_chars_per_line) * self.name_line
-        used += sum(max(1, wrapped_lines(line, self.footer_chars_per_line)) for line in footer_lines) * self.footer_line
-        return replace(self, page_budget=self.base_budget - used)
-
-    def entry_height(self, title: str, text: str) -> float:
-        body = self.badge + wrapped_lines(title, self.title_chars_per_line) * self.title_line
-        if text:
-            body += 6 + wrapped_lines(text, self.text_chars_per_line) * self.text_line
-        return max(self.qr, body) + self.gap
+    period: Period
+    geometry: PosterGeometry
+    entries: tuple[PosterEntry, ...]
+    #: approved items of the period beyond ``max_items``, in poster order
+    left_out: tuple[Entry, ...]
+    max_items: int
 
 
-_NARROW = frozenset(".,:;!|'\"()[]-–—ilIjft1 ")
+@dataclass(frozen=True)
+class PosterSheet:
+    """One printed sheet: its columns of entries (one column on A4, two on A3)."""
 
+    columns: tuple[tuple[PosterEntry, ...], ...]
 
-def _units(ch: str) -> float:
-    """Width of a character in units of an average lower-case letter (DejaVu Sans)."""
-    if ch in _NARROW:
-        return 0.6
-    if ch.isupper():
-        return 1.3
-    if ch.isdigit():
-        return 0.95
-    return 1.0
-
-
-def text_width(text: str) -> float:
-    return sum(_units(c) for c in text)
-
-
-def wrapped_lines(text: str, width: float) -> int:
-    """Lines a greedy word wrap needs at ``width`` units (long words are broken anywhere).
-
-    Widths are weighted per character (:func:`_units`): capitals and wide letters take more room,
-    so an ALL-CAPS title is not under-estimated."""
-    lines, current = 0, 0.0
-    space = _units(" ")
-    for word in text.split():
-        w = text_width(word)
-        while w > width:  # broken anywhere (overflow-wrap: anywhere)
-            if current:
-                lines += 1
-                current = 0.0
-            lines += 1
-            taken, used = 0, 0.0
-            while taken < len(word) and used + _units(word[taken]) <= width:
-                used += _units(word[taken])
-                taken += 1
-            word = word[max(1, taken):]
-            w = text_width(word)
-        if not word:
-            continue
-        if current and current + space + w > width:
-            lines += 1
-            current = w
-        else:
-            current += (space if current else 0.0) + w
-    return lines + (1 if current else 0)
-
-
-def pack_pages(entries: Sequence[PosterEntry], layout: PosterLayout) -> tuple[tuple[PosterEntry, ...], ...]:
-    """Greedy: fill a page until the next entry would not fit, then start a new page."""
-    pages: list[list[PosterEntry]] = [[]]
-    used = 0.0
-    for e in entries:
-        h = layout.entry_height(e.title, e.text)
-        if pages[-1] and used + h - layout.gap > layout.page_budget:
-            pages.append([])
-            used = 0.0
-        pages[-1].append(e)
-        used += h
-    return tuple(tuple(p) for p in pages)
+    @property
+    def entries(self) -> tuple[PosterEntry, ...]:
+        return tuple(e for c in self.columns for e in c)
 
 
 @dataclass(frozen=True)
 class PosterPlan:
     period: Period
+    geometry: PosterGeometry
+    frame: SheetFrame
     entries: tuple[PosterEntry, ...]
-    pages: tuple[tuple[PosterEntry, ...], ...]
-    #: approved items of the period that did not fit (``max_items``)
-    left_out: int
+    sheets: tuple[PosterSheet, ...]
+    left_out: tuple[Entry, ...] = ()
+
+    @property
+    def pages(self) -> tuple[tuple[PosterEntry, ...], ...]:
+        """The entries of each sheet, in reading order."""
+        return tuple(s.entries for s in self.sheets)
 
 
 @dataclass(frozen=True)
@@ -323,7 +281,7 @@ def clean_print(text: str | None) -> str:
     """Remove bidi/control characters and pictographs, collapse whitespace (text meant for print)."""
     if not text:
         return ""
-    return " ".join(_PICTOGRAPHS.sub(" ", _CONTROL.sub(" ", _BIDI.sub("", text))).split())
+    return " ".join(_PICTOGRAPHS.sub(" ", _CONTROL.sub(" ", _BIDI.sub("", _INVISIBLE_BREAKS.sub("", text)))).split())
 
 
 def fit_text(text: str | None, limit: int) -> str:
@@ -482,32 +440,165 @@ def order_for_poster(entries: Iterable[Entry], topics: Sequence[TopicInfo]) -> l
     return services + others
 
 
+def choose_poster(
+    items: Iterable[ItemView],
+    *,
+    period: Period,
+    topics: Sequence[TopicInfo],
+    max_items: int,
+    geometry: PosterGeometry | None = None,
+) -> PosterChoice:
+    """The month's entries in poster order (at most ``max_items``), each fitted for print."""
+    g = geometry or PosterGeometry()
+    ordered = order_for_poster(collapse_clusters(public_items(items, period)), topics)
+    chosen = ordered[: max(0, max_items)]
+    order = {t.id: i for i, t in enumerate(topics)}
+    titles = {t.id: t.title for t in topics}
+    entries: list[PosterEntry] = []
+    for e in chosen:
+        title = clean_print(e.item.title)
+        explanation = clean_print(e.item.explanation)
+        summary = clean_print(e.item.summary_text)
+        fit = fit_entry(title, explanation, summary, g)
+        entries.append(PosterEntry(
+            item=e.item, title=fit.title, text=fit.text,
+            topic_title=titles.get(_first_topic(e.item, order), ""), is_new_service=e.item.is_new_service,
+            full_title=title, full_text=explanation or summary, title_shortened=fit.title_shortened,
+            text_shortened=fit.text_shortened, text_from=fit.text_from, title_lines=fit.title_lines,
+            text_lines=fit.text_lines,
+        ))
+    return PosterChoice(period, g, tuple(entries), tuple(ordered[len(chosen):]), max_items)
+
+
+#: printed under the entries: what the QR codes are for
+QR_HINT = "Наведите камеру телефона на QR-код — откроется новость."
+CLASSES_INVITE = "Бесплатные занятия по госуслугам — спросите библиотекаря."
+
+
+def poster_website(url: str) -> str:
+    """A site as people type it: ``lib.omsk.ru``, ``госуслуги.рф/help`` (no scheme, no final slash)."""
+    from ecitizen.urls import display_url
+
+    shown = display_url(url.strip()) if "://" in url else url.strip()
+    shown = re.sub(r"^https?://", "", shown)
+    shown = re.sub(r"^www\.", "", shown)
+    return shown.rstrip("/")
+
+
+def sheet_frame(library: Library, *, period: Period, programme: str, geometry: PosterGeometry) -> SheetFrame:
+    """The lines around the entries: the month, the library's name, its contacts (empty ones left
+    out), how to use the QR codes, the programme."""
+    footer: list[FooterLine] = []
+    address, hours = clean_print(library.address), clean_print(library.hours)
+    if address:
+        footer.append(FooterLine(f"Адрес: {address}"))
+    if hours:
+        footer.append(FooterLine(f"Часы работы: {hours}"))
+    parts = [label + value for label, value in (
+        ("Телефон: ", clean_print(library.phone)), ("Эл. почта: ", clean_print(library.email)),
+        ("Сайт: ", poster_website(clean_print(library.website)) if library.website.strip() else ""),
+    ) if value]
+    footer.extend(FooterLine(line) for line in join_parts(
+        parts, width_em=geometry.content_width / geometry.footer_size))
+    footer.append(FooterLine(QR_HINT, "hint"))
+    footer.append(FooterLine(CLASSES_INVITE))
+    footer.append(FooterLine(f"Программа «{programme}»", "small"))
+    return SheetFrame(top=f"Новое в электронных услугах: {period.label_ru}", name=clean_print(library.name),
+                      footer=tuple(footer))
+
+
+def _with_text_lines(e: PosterEntry, lines: int, g: PosterGeometry) -> PosterEntry:
+    explanation, summary = (e.full_text, "") if e.text_from == "explanation" else ("", e.full_text)
+    text, shortened, _ = fit_explanation(explanation, summary, lines=lines, g=g)
+    n = line_count(text, width_em=g.text_em, bold=False) if text else 0
+    return replace(e, text=text, text_shortened=shortened, text_lines=n)
+
+
+def _with_title_lines(e: PosterEntry, lines: int, g: PosterGeometry) -> PosterEntry:
+    title = cut_to_lines(e.full_title, max_lines=lines, width_em=g.title_em, bold=True, max_chars=POSTER_TITLE_MAX)
+    return replace(e, title=title, title_shortened=title != e.full_title,
+                   title_lines=line_count(title, width_em=g.title_em, bold=True))
+
+
+def _height(e: PosterEntry, g: PosterGeometry) -> float:
+    return g.entry_height(e.title_lines, e.text_lines, e.is_new_service)
+
+
+def _used(column: Sequence[PosterEntry], g: PosterGeometry) -> float:
+    return sum(_height(e, g) for e in column) + g.entry_gap * max(0, len(column) - 1)
+
+
+def _shrink(column: list[PosterEntry], budget: float, g: PosterGeometry) -> list[PosterEntry]:
+    """A column taller than the room (a long address, a long name): explanations lose a line at a
+    time (the longest first), then headlines their third line, then explanations their last one."""
+    while _used(column, g) > budget:
+        texts = [(e.text_lines, i) for i, e in enumerate(column) if e.text_lines > 1]
+        titles = [(e.title_lines, i) for i, e in enumerate(column) if e.title_lines > 2]
+        last = [(e.text_lines, i) for i, e in enumerate(column) if e.text_lines == 1]
+        if texts:
+            i = max(texts)[1]
+            column[i] = _with_text_lines(column[i], column[i].text_lines - 1, g)
+        elif titles:
+            i = max(titles)[1]
+            column[i] = _with_title_lines(column[i], 2, g)
+        elif last:
+            i = max(last)[1]
+            column[i] = _with_text_lines(column[i], 0, g)
+        else:
+            break
+    return column
+
+
+def _use_the_room(column: list[PosterEntry], budget: float, g: PosterGeometry) -> list[PosterEntry]:
+    """Give explanations that were cut the lines a column has left, one line at a time, in order."""
+    grew = True
+    while grew:
+        grew = False
+        for i, e in enumerate(column):
+            if not e.full_text or (e.text_from == "explanation" and not e.text_shortened):
+                continue
+            longer = _with_text_lines(e, e.text_lines + 1, g)
+            if longer.text == e.text or longer.text_lines <= e.text_lines:
+                continue
+            if _used(column, g) + _height(longer, g) - _height(e, g) <= budget:
+                column[i] = longer
+                grew = True
+    return column
+
+
+def plan_sheets(choice: PosterChoice, frame: SheetFrame) -> PosterPlan:
+    """The chosen entries in columns of at most four (filled evenly), two columns a sheet on A3,
+    for one library's frame. A column taller than the room is shrunk (:func:`_shrink`) and, if
+    even that is not enough, split; the room a column has left goes to cut explanations."""
+    g = choice.geometry
+    budget = column_budget(frame, g)
+    columns: list[list[PosterEntry]] = []
+    start = 0
+    for size in column_sizes(len(choice.entries), columns_per_sheet=g.columns):
+        column = _shrink(list(choice.entries[start:start + size]), budget, g)
+        start += size
+        if _used(column, g) <= budget:
+            columns.append(column)
+            continue
+        for part in pack_columns([_height(e, g) for e in column], budget=budget, gap=g.entry_gap):
+            columns.append([column[i] for i in part])
+    cols = [tuple(_use_the_room(c, budget, g)) for c in columns]
+    sheets = tuple(PosterSheet(tuple(cols[i:i + g.columns])) for i in range(0, len(cols), g.columns))
+    return PosterPlan(choice.period, g, frame, tuple(e for c in cols for e in c), sheets, choice.left_out)
+
+
 def select_poster(
     items: Iterable[ItemView],
     *,
     period: Period,
     topics: Sequence[TopicInfo],
     max_items: int,
-    layout: PosterLayout | None = None,
+    geometry: PosterGeometry | None = None,
+    frame: SheetFrame | None = None,
 ) -> PosterPlan:
-    """The poster's entries (a clear choice when there are too many) packed onto pages."""
-    entries = collapse_clusters(public_items(items, period))
-    ordered = order_for_poster(entries, topics)
-    chosen = ordered[: max(0, max_items)]
-    order = {t.id: i for i, t in enumerate(topics)}
-    titles = {t.id: t.title for t in topics}
-    poster_entries = tuple(
-        PosterEntry(
-            item=e.item,
-            title=fit_text(e.item.title, POSTER_TITLE_MAX),
-            text=short_explanation(e.item, POSTER_TEXT_MAX),
-            topic_title=titles.get(_first_topic(e.item, order), ""),
-            is_new_service=e.item.is_new_service,
-        )
-        for e in chosen
-    )
-    pages = pack_pages(poster_entries, layout or PosterLayout())
-    return PosterPlan(period, poster_entries, pages, len(ordered) - len(chosen))
+    """The poster's entries (a clear choice when there are too many) packed onto sheets."""
+    choice = choose_poster(items, period=period, topics=topics, max_items=max_items, geometry=geometry)
+    return plan_sheets(choice, frame or SheetFrame(top="", name="", footer=()))
 
 
 # -- media notes --------------------------------------------------------------------------------

@@ -242,7 +242,14 @@ class OutputsConfig(_Model):
     organisation: str = "БУК г. Омска «Омские муниципальные библиотеки»"
     feed_title: str = "Электронный гражданин: новости и новые онлайн-услуги"
     poster_max_items: int = Field(8, ge=1)
+    #: the info-zone poster's paper: A4 (portrait, up to 4 items a sheet) or A3 (landscape, up to 8)
+    poster_size: Literal["A4", "A3"] = "A4"
     media_contact: str = ""
+
+    @field_validator("poster_size", mode="before")
+    @classmethod
+    def _poster_size(cls, v: Any) -> Any:
+        return v.strip().upper() if isinstance(v, str) else v
 
 
 class SurveyOption(_Model):
@@ -327,6 +334,16 @@ class WebConfig(_Model):
     secret_key_env: str = "ECITIZEN_SECRET_KEY"  # noqa: S105 - a variable name, not a secret
     secure_cookies: bool = False
     threads: int = Field(8, ge=1)
+    #: the address people open the web interface at (``https://ecitizen.example.org``); the weekly
+    #: digest links to the review queue with it. Unset: the digest says where to go in words.
+    base_url: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        return _check_http_url(v.strip()).rstrip("/")
 
     def secret_key(self) -> str | None:
         return os.environ.get(self.secret_key_env) or None

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import lru_cache, reduce
 from itertools import combinations, repeat
+from operator import xor
 from typing import TYPE_CHECKING, overload
 
 from rapidfuzz.distance import Indel
@@ -37,9 +38,9 @@ SUMMARY_HTML_MAX = 12_000
 #: items whose titles are this similar and whose dates are this close form one cluster
 CLUSTER_SIMILARITY = 0.82
 CLUSTER_WINDOW = timedelta(days=3)
-#: near-duplicate candidates (docs/clustering.md): titles meet in buckets keyed by their sampled
-#: stems less up to two (at most BLOCK_SAMPLE stems sampled); a bucket holds BLOCK_BUCKET_CAP items
-#: at most and a new item is compared with CLUSTER_MAX_COMPARED stored ones at most
+#: near-duplicate candidates (docs/clustering.md): titles meet in buckets keyed by a sample of
+#: their stems (BLOCK_SAMPLE at most) less any two; a bucket holds its last BLOCK_BUCKET_CAP items
+#: and a new item is compared with CLUSTER_MAX_COMPARED stored ones at most
 BLOCK_SAMPLE = 8
 BLOCK_BUCKET_CAP = 3
 CLUSTER_MAX_COMPARED = 8
@@ -199,6 +200,8 @@ def prepare_entries(entries: Iterable[EntryData], rules: Rules, *, base_url: str
 
 
 def titles_similar(a: str, b: str) -> bool:
+    """The near-duplicate rule over two title keys: the same key; or, with three stems or more
+    each, stem sets with a Jaccard similarity of 0.75 or a difflib ratio of CLUSTER_SIMILARITY."""
     if not a or not b:
         return False
     if a == b:
@@ -236,31 +239,45 @@ def _stem_hash(stem_: str) -> int:
     return int.from_bytes(hashlib.blake2b(stem_.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
+#: stand-ins that fill a sample of fewer than BLOCK_SAMPLE stems, and the XOR of the first n of them
+_PADDING = [_stem_hash(f"\x00{i}") for i in range(BLOCK_SAMPLE)]
+_PADDING_XOR = [reduce(xor, _PADDING[:n], 0) for n in range(BLOCK_SAMPLE + 1)]
+
+
 @lru_cache(maxsize=16384)
 def block_keys(key: str) -> tuple[int, ...]:
     """The buckets of a title key in :class:`CandidateIndex`: its *deletion neighbourhood*.
 
-    The title's stems of 3+ letters (all its stems if none is that long), at most
-    :data:`BLOCK_SAMPLE` of them (those with the smallest hashes: a stem is sampled alike in every
-    title); then that set and every set obtained by leaving out one stem (of 3+) or two (of 4+),
-    each as the XOR of its stems' 64-bit hashes: at most 1 + 8 + 28 keys. Two titles whose samples
-    differ by at most two stems on each side (a reworded word, two words added, «Пенсионный фонд»
-    → «СФР», any word order) share a bucket: A − {a₁, a₂} = B − {b₁, b₂}.
+    The sample: the title's stems of 3+ letters (all its stems if none is that long), at most
+    :data:`BLOCK_SAMPLE` of them (those with the smallest hashes, so a stem is sampled alike in
+    every title), filled up to BLOCK_SAMPLE with fixed stand-ins. The keys: the sample less any two
+    of its members (stand-ins only the last ones, and two stems only from a title of 4+), each as
+    the XOR of 64-bit hashes: at most 28; a title of fewer than 3 stems has one key, its stems.
+    Two titles whose stems differ by at most two on each side (a reworded word, two words added,
+    «Пенсионный фонд» → «СФР», any word order) share a bucket: A − {a₁, a₂} = B − {b₁, b₂}. Keys
+    keeping more of the stems come first.
     """
     stems = _stem_set(key)
     long = [s for s in stems if len(s) >= 3]
     hashes = sorted(map(_stem_hash, long or stems))[:BLOCK_SAMPLE]
-    if not hashes:
-        return ()
-    full = 0
-    for h in hashes:
-        full ^= h
     if len(hashes) < 3:
-        return (full,)
-    keys = [full, *[full ^ h for h in hashes]]
-    if len(hashes) >= 4:
+        return (reduce(xor, hashes),) if hashes else ()
+    pads = BLOCK_SAMPLE - len(hashes)
+    full = reduce(xor, hashes, _PADDING_XOR[pads])
+    keys: list[int] = []
+    if pads >= 2:  # the stems, less the last two stand-ins
+        keys.append(full ^ _PADDING[pads - 1] ^ _PADDING[pads - 2])
+    if pads >= 1:  # less one stem and the last stand-in
+        less = full ^ _PADDING[pads - 1]
+        keys += [less ^ h for h in hashes]
+    if len(hashes) >= 4:  # less two stems
         keys += [full ^ g ^ h for g, h in combinations(hashes, 2)]
     return tuple(keys)
+
+
+def _timestamp(when: datetime | None) -> float:
+    """Seconds since the epoch; nan for no date (no distance to it exceeds a window, as in find_cluster)."""
+    return when.timestamp() if when is not None else math.nan
 
 
 #: the window in seconds, with a day to spare: a cheap first filter (find_cluster checks the dates)
@@ -273,7 +290,7 @@ class CandidateIndex(Sequence[ClusterCandidate]):
     whatever the vocabulary. A bucket holds the last :data:`BLOCK_BUCKET_CAP` items indexed into it
     (``ecitizen.store`` indexes stored items in date order, then each source's new ones): items
     sharing a bucket share all their sampled stems but two, so a crowded bucket is one story told
-    many times. A query looks up at most 37 buckets and returns at most
+    many times. A query looks up at most 28 buckets and returns at most
     :data:`CLUSTER_MAX_COMPARED` candidates, those of the most specific buckets first. Cost per
     item: bounded, whatever the number of stored items or the vocabulary."""
 
@@ -306,25 +323,26 @@ class CandidateIndex(Sequence[ClusterCandidate]):
         self, key: str, *, source_id: int | None = None, when: datetime | None = None
     ) -> list[ClusterCandidate]:
         """At most :data:`CLUSTER_MAX_COMPARED` candidates sharing a bucket with ``key``, those of
-        the most specific buckets first (the same stems, then all but one, then all but two);
+        the most specific buckets first (keeping all the sampled stems, all but one, all but two);
         those of ``source_id`` and those dated far outside :data:`CLUSTER_WINDOW` from ``when``
         are left out before the cap."""
-        first, *rest = self._places
+        places = self._places
         sources, stamps, items = self._sources, self._stamps, self._items
         stamp = _timestamp(when)
         seen: set[int] = set()
         found: list[ClusterCandidate] = []
         for k in block_keys(key):
-            i = first.get(k)
-            if i is None:
-                continue
-            for j in (i, *[p[k] for p in rest if k in p]) if rest else (i,):
-                if j not in seen:
-                    seen.add(j)
-                    if sources[j] != source_id and not abs(stamps[j] - stamp) > _WINDOW_SECONDS:
-                        found.append(items[j])
-                        if len(found) == CLUSTER_MAX_COMPARED:
-                            return found
+            for place in places:  # the bucket's items, the last indexed first
+                i = place.get(k)
+                if i is None:
+                    break
+                if i in seen:
+                    continue
+                seen.add(i)
+                if sources[i] != source_id and not abs(stamps[i] - stamp) > _WINDOW_SECONDS:
+                    found.append(items[i])
+                    if len(found) == CLUSTER_MAX_COMPARED:
+                        return found
         return found
 
     def __len__(self) -> int:
@@ -366,11 +384,6 @@ def find_cluster(
             if best is None or (cand.cluster_id or cand.item_id) < (best.cluster_id or best.item_id):
                 best = cand
     return best
-
-
-def _timestamp(when: datetime | None) -> float:
-    """Seconds since the epoch; nan for no date (no distance to it exceeds a window, as in find_cluster)."""
-    return when.timestamp() if when is not None else math.nan
 
 
 def rules_from_config(topics: Iterable[Topic], services: Iterable[NewServiceRule]) -> Rules:

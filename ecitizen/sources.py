@@ -29,11 +29,12 @@ import yaml
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from ecitizen import outcomes
 from ecitizen.config import Config, SourceConfig
 from ecitizen.errors import ConfigError, EcitizenError, NotFoundError, UnsafeURLError
 from ecitizen.source_settings import CRAWLER_KINDS, KIND_LABELS, SOURCE_KINDS, parse_source_settings
 from ecitizen.storage import Item, Source
-from ecitizen.urls import Resolver, canonical_url, check_public_url
+from ecitizen.urls import Resolver, canonical_url, check_public_url, is_http_url
 from ecitizen.urls import _resolve as default_resolve
 
 # -- refusals --------------------------------------------------------------------------------------
@@ -171,9 +172,17 @@ def _problems(
         try:
             url = check_public_url(url, allow_private=rules.allow_private_targets, resolve=resolve)
         except UnsafeURLError as exc:
-            problems.append(SourceProblem("url", str(exc), f"Адрес не принят: {exc}"))
+            problems.append(SourceProblem("url", str(exc), address_refusal(url)))
     checked = replace(data, name=name, url=url, topics=topics, settings=dict(data.settings))
     return checked, problems
+
+
+def address_refusal(url: str) -> str:
+    """Why an address is refused (:func:`~ecitizen.urls.check_public_url`), in plain Russian."""
+    if not is_http_url(url.strip()):
+        return ("Адрес не принят: он должен начинаться с http:// или https:// и содержать имя сайта, "
+                "например https://www.gosuslugi.ru/.")
+    return f"Адрес не принят: {outcomes.explain(outcomes.UNSAFE_TARGET)} Укажите адрес сайта в интернете."
 
 
 def check_source(data: SourceInput, rules: SourceRules, *, resolve: Resolver | None = default_resolve) -> SourceInput:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, or_
 from sqlalchemy import insert as sa_insert
-from sqlalchemy import or_
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
@@ -97,6 +97,8 @@ def load_candidates(session: Session, lo: datetime, hi: datetime) -> list[Cluste
     stmt = sa_select(
         col(Item.id), col(Item.cluster_id), col(Item.source_id), col(Item.title_key), published, col(Item.fetched_at)
     ).where(or_(published.between(lo, hi), published.is_(None) & (col(Item.fetched_at) >= lo)))
+    # in date order: a crowded CandidateIndex bucket keeps the last items indexed into it
+    stmt = stmt.order_by(func.coalesce(published, col(Item.fetched_at)), col(Item.id))
     rows = session.execute(stmt).all()
     return [ClusterCandidate(r[0], r[1], r[2], r[3], r[4] or r[5]) for r in rows]
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 from ecitizen.feeds.discover import discover_feeds, looks_like_html
 from ecitizen.feeds.opml import ImportOutcome, OpmlFeed, export_sources, import_feeds, parse_opml, render_opml
 from ecitizen.feeds.parse import ParsedFeed, parse_feed
-from ecitizen.feeds.poll import PollReport, SourceResult, poll
-from ecitizen.feeds.resolve import resolve_feed_url
+from ecitizen.feeds.poll import HostLimit, PollReport, SourceGroup, SourceResult, plan_poll, poll, poll_sources
+from ecitizen.feeds.resolve import NO_FEED, resolve_feed_url
 
 __all__ = [
+    "NO_FEED",
+    "HostLimit",
     "ImportOutcome",
     "OpmlFeed",
     "ParsedFeed",
     "PollReport",
+    "SourceGroup",
     "SourceResult",
     "discover_feeds",
     "export_sources",
@@ -25,7 +28,9 @@ __all__ = [
     "looks_like_html",
     "parse_feed",
     "parse_opml",
+    "plan_poll",
     "poll",
+    "poll_sources",
     "render_opml",
     "resolve_feed_url",
 ]

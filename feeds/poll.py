@@ -13,8 +13,9 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -44,6 +45,11 @@ FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.7, text/html;q=0.5, */*;q=0.1"
 )
+
+
+#: per-host politeness around each fetch: ``with limiter(url):`` (:class:`HostLimiter` in this
+#: process; ``ecitizen.hostgate.SharedHostLimiter`` across the workers of distributed mode)
+HostLimit = Callable[[str], AbstractContextManager[object]]
 
 
 @dataclass(frozen=True)
@@ -167,14 +173,15 @@ def select_targets(
             if force or r.next_due_at is None or r.next_due_at <= now
         ]
     rows.sort(key=lambda r: r.name)
-    return [
-        FeedTarget(
-            id=r.id or 0, name=r.name, url=r.url, feed_url=r.feed_url, etag=r.etag,
-            last_modified=r.last_modified, interval_minutes=r.interval_minutes,
-            timezone=r.timezone, consecutive_failures=r.consecutive_failures or 0,
-        )
-        for r in rows
-    ]
+    return [_target(r) for r in rows]
+
+
+def _target(r: Source) -> FeedTarget:
+    return FeedTarget(
+        id=r.id or 0, name=r.name, url=r.url, feed_url=r.feed_url, etag=r.etag,
+        last_modified=r.last_modified, interval_minutes=r.interval_minutes,
+        timezone=r.timezone, consecutive_failures=r.consecutive_failures or 0,
+    )
 
 
 # -- the worker (network + pure parsing) ---------------------------------------------------------
@@ -205,7 +212,7 @@ def _tz(name: str | None, default: str) -> ZoneInfo:
 
 
 def _do_fetch(
-    url: str, cfg: Config, session: requests.Session, limiter: HostLimiter, *,
+    url: str, cfg: Config, session: requests.Session, limiter: HostLimit, *,
     etag: str | None, last_modified: str | None,
 ) -> FetchResult:
     with limiter(url):
@@ -215,7 +222,7 @@ def _do_fetch(
 
 
 def fetch_and_parse(
-    target: FeedTarget, *, cfg: Config, session: requests.Session, limiter: HostLimiter, now: datetime,
+    target: FeedTarget, *, cfg: Config, session: requests.Session, limiter: HostLimit, now: datetime,
     procs: Executor | None = None, rules: Rules | None = None,
 ) -> Fetched:
     """Fetch one source, discover its feed if it is an HTML page, and parse it.
@@ -243,7 +250,7 @@ def parse_and_prepare(
 
 
 def _fetch_and_parse(
-    target: FeedTarget, *, cfg: Config, session: requests.Session, limiter: HostLimiter, now: datetime,
+    target: FeedTarget, *, cfg: Config, session: requests.Session, limiter: HostLimit, now: datetime,
     procs: Executor | None = None, rules: Rules | None = None,
 ) -> Fetched:
     wire = 0
@@ -420,11 +427,16 @@ def poll(app: App, *, names: Iterable[str] | None = None, force: bool = False) -
     name_list = list(names or ())
     with session_scope(app.engine) as session:
         targets = select_targets(session, now=started_at, names=name_list or None, force=force)
+    return _poll_targets(app, targets, started_at, t0, HostLimiter(cfg.http.per_host_concurrency))
+
+
+def _poll_targets(app: App, targets: list[FeedTarget], started_at: datetime, t0: float, limiter: HostLimit
+                  ) -> PollReport:
+    cfg = app.config
     results: list[SourceResult] = []
     if not targets:
         return PollReport((), started_at, time.monotonic() - t0)
     workers = max(1, min(cfg.http.global_concurrency, len(targets)))
-    limiter = HostLimiter(cfg.http.per_host_concurrency)
     cache = ClusterCache()
     procs = _process_pool(cfg, len(targets))
     http = make_session(pool_size=workers)
@@ -445,3 +457,48 @@ def poll(app: App, *, names: Iterable[str] | None = None, force: bool = False) -
             procs.shutdown(wait=True, cancel_futures=True)
     results.sort(key=lambda r: r.name)
     return PollReport(tuple(results), started_at, time.monotonic() - t0)
+
+
+# -- distributed mode: the due sources in small groups, one group a unit of work ------------------
+
+
+@dataclass(frozen=True)
+class SourceGroup:
+    """A few feed sources polled together by one queue worker (one unit of work)."""
+
+    ids: tuple[int, ...]
+    names: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        first = self.names[0] if self.names else "?"
+        return first if len(self.names) == 1 else f"{first} и ещё {len(self.names) - 1}"
+
+
+def plan_poll(app: App, *, group_size: int = 10, force: bool = False) -> list[SourceGroup]:
+    """The due feed sources (all enabled ones with ``force``) in groups of at most ``group_size``,
+    in name order."""
+    with session_scope(app.engine) as session:
+        targets = select_targets(session, now=app.now(), force=force)
+    size = max(1, group_size)
+    return [SourceGroup(tuple(t.id for t in chunk), tuple(t.name for t in chunk))
+            for chunk in (targets[i:i + size] for i in range(0, len(targets), size))]
+
+
+def poll_sources(app: App, source_ids: Sequence[int], *, limiter: HostLimit | None = None,
+                 due_only: bool = True) -> PollReport:
+    """Poll the given feed sources — those of them still due with ``due_only`` (a group polled
+    again after its worker was killed skips the sources already stored) — like :func:`poll`:
+    never raises for a source. ``limiter`` replaces the in-process per-host limit (the shared
+    gate of distributed mode)."""
+    cfg = app.config
+    started_at = app.now()
+    t0 = time.monotonic()
+    query = select(Source).where(Source.kind == "feed", Source.enabled == True)  # noqa: E712
+    with session_scope(app.engine) as session:
+        rows = list(session.exec(query.where(Source.id.in_(list(source_ids)))))  # type: ignore[union-attr]
+    if due_only:
+        rows = [r for r in rows if r.next_due_at is None or r.next_due_at <= started_at]
+    rows.sort(key=lambda r: r.name)
+    return _poll_targets(app, [_target(r) for r in rows], started_at, t0,
+                         limiter or HostLimiter(cfg.http.per_host_concurrency))

@@ -4,6 +4,10 @@ Owns: claiming/releasing the ``job_lock`` row of a job (an atomic ``UPDATE … W
 expired``, which works the same on SQLite and PostgreSQL and across processes), recording every
 run in ``job_run`` (start, end, outcome, counts, error) and marking runs left ``running`` by a
 killed process as ``interrupted``. The job bodies live in :mod:`ecitizen.shell.tasks`.
+How a run is shown (pure, for the web's job log and dashboard): the Russian names of the states
+(:data:`RUN_OUTCOME_LABELS`), the state shown for an outcome and its counts
+(:func:`shown_outcome`: a run in which sources or links failed is «выполнено с ошибками», not
+«успешно») and the counts with Russian names (:func:`describe_counts`).
 
 Must not import Flask or APScheduler: the scheduler and the web interface both call this.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import traceback
@@ -19,6 +24,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import or_, update
@@ -37,6 +43,35 @@ JobBody = Callable[[threading.Event], Mapping[str, Any]]
 
 #: how long a claim lasts before another process may take it over (a killed process's lock)
 DEFAULT_TTL = timedelta(hours=2)
+
+#: the state a run is shown in when it finished ``ok`` but its counts say that some sources or
+#: links failed (``failed`` > 0): not green, not red (:func:`shown_outcome`)
+PARTLY_FAILED = "partly_failed"
+
+#: Russian names of the states a run is shown in: the stored outcomes and :data:`PARTLY_FAILED`
+RUN_OUTCOME_LABELS: dict[str, str] = {
+    "running": "выполняется",
+    "ok": "успешно",
+    PARTLY_FAILED: "выполнено с ошибками",
+    "error": "ошибка",
+    "skipped": "пропущено",
+    "interrupted": "прервано",
+}
+
+
+#: ``job_run.job`` of a unit of work run by a queue worker (distributed mode): no ``job_lock`` of its
+#: own (the queue runs it once), so :func:`recover_interrupted` leaves it to the queue's sweeper
+UNIT_PREFIX = "unit:"
+
+
+class SkipRun(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a job body that decides not to run now: the run is recorded ``skipped`` with the
+    message as its reason (distributed mode: the previous round's units are still queued)."""
+
+
+def worker_name() -> str:
+    """This process as the job log names it: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -117,6 +152,8 @@ def recover_interrupted(engine: Engine, *, now: datetime) -> list[int]:
     with session_scope(engine) as session:
         running = session.exec(select(JobRun).where(JobRun.outcome == "running")).all()
         for run in running:
+            if run.job.startswith(UNIT_PREFIX):
+                continue
             lock = session.get(JobLock, run.job)
             held = (
                 lock is not None
@@ -173,7 +210,7 @@ def run_job(
         return _record_instant(engine, job, started, "skipped", "задача уже выполняется (другой процесс или поток)")
     try:
         with session_scope(engine) as session:
-            run = JobRun(job=job, started_at=started, outcome="running")
+            run = JobRun(job=job, started_at=started, outcome="running", worker=worker_name())
             session.add(run)
             session.flush()
             run_id = run.id
@@ -189,6 +226,8 @@ def run_job(
         except (KeyboardInterrupt, SystemExit) as exc:
             _finish(engine, run_id, now(), "interrupted", {}, _short_error(exc))
             raise
+        except SkipRun as exc:
+            outcome, error = "skipped", str(exc)
         except Exception as exc:  # noqa: BLE001 - a failing job is recorded, never raised
             log.error("job %s failed: %s", job, traceback.format_exc())
             outcome, error = "error", _short_error(exc)
@@ -214,7 +253,8 @@ def _finish(engine: Engine, run_id: int, at: datetime, outcome: str, counts: dic
 
 def _record_instant(engine: Engine, job: str, at: datetime, outcome: str, reason: str) -> RunResult:
     with session_scope(engine) as session:
-        run = JobRun(job=job, started_at=at, finished_at=at, outcome=outcome, counts={}, error=reason)
+        run = JobRun(job=job, started_at=at, finished_at=at, outcome=outcome, counts={}, error=reason,
+                     worker=worker_name())
         session.add(run)
         session.flush()
         run_id = run.id
@@ -244,5 +284,161 @@ def last_runs(session: Session, *, limit: int = 50, job: str | None = None) -> l
 def last_run_per_job(session: Session) -> dict[str, JobRun]:
     out: dict[str, JobRun] = {}
     for run in last_runs(session, limit=500):
-        out.setdefault(run.job, run)
+        if not run.job.startswith(UNIT_PREFIX):
+            out.setdefault(run.job, run)
     return out
+
+
+# -- how a run is shown (pure; the web's job log and dashboard) ------------------------------------
+
+
+def failed_count(counts: Mapping[str, Any] | None) -> int:
+    """The ``failed`` count of a run (sources or links that failed inside it), 0 when absent."""
+    value = (counts or {}).get("failed")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def shown_outcome(outcome: str, counts: Mapping[str, Any] | None) -> str:
+    """The state a run is shown in: its stored outcome, except that an ``ok`` run whose counts say
+    that some sources or links failed (``failed`` > 0) is :data:`PARTLY_FAILED` — a run with
+    failures is never shown as a plain success."""
+    if outcome == "ok" and failed_count(counts) > 0:
+        return PARTLY_FAILED
+    return outcome
+
+
+#: Russian names of the counts the job bodies record (``ecitizen.shell.tasks.report_counts`` over
+#: the domains' reports); nested mappings (the weekly digest's ``counts``) use the same names
+COUNT_LABELS: dict[str, str] = {
+    "sources": "источников",
+    "failed": "из них с ошибками",
+    "failed_sources": "источники с ошибками",
+    "checked": "проверено ссылок",
+    "counts_by_outcome": "итоги проверки",
+    "events": "событий по ссылкам",
+    "pages": "прочитано страниц",
+    "entries": "прочитано записей",
+    "new_items": "новых записей",
+    "added": "новых записей",
+    "updated_items": "обновлённых записей",
+    "updated": "обновлённых записей",
+    "unchanged": "записей без изменений",
+    "rejected": "отброшено записей",
+    "week": "неделя",
+    "month": "месяц",
+    "items": "записей за неделю",
+    "news": "новостей",
+    "new_services": "новых услуг",
+    "page_changes": "изменений страниц",
+    "duplicates": "повторов",
+    "approved": "одобрено",
+    "awaiting_review": "ждут проверки",
+    "links_need_person": "ссылок требуют внимания",
+    "link_changes": "изменений на страницах ссылок",
+    "failing_sources": "источников с ошибками",
+    "posters": "плакатов",
+    "media_note": "заметка для СМИ",
+    "files": "файлов",
+    "html": "обзор",
+    "text": "текст обзора",
+    "subject": "тема письма",
+    "sent": "разослан по почте",
+    "sent_to": "адресатов",
+    "elapsed_seconds": "длилась",
+    "error": "ошибка обхода",
+    "exit_code": "код завершения обхода",
+    "result": "итог",
+    "log": "журнал обхода",
+}
+#: counts not shown: the run record has its own times; ``ok`` repeats the outcome; the statuses
+#: after a link check repeat its results
+HIDDEN_COUNTS = frozenset({"started_at", "finished_at", "start", "end", "ok", "counts_by_status"})
+#: counts not shown when they are 0 (nothing went wrong)
+HIDDEN_WHEN_ZERO = frozenset({"failed", "rejected", "exit_code"})
+
+
+@dataclass(frozen=True)
+class CountLine:
+    label: str
+    value: str
+
+
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_EXCEPTION_PREFIX = re.compile(r"^[A-Z][A-Za-z0-9_]*(?:Error|Exception|Interrupt|Exit)_?: ")
+
+
+def _duration(seconds: float) -> str:
+    total = round(seconds)
+    if total < 60:
+        return f"{total} с"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} мин {secs} с" if secs else f"{minutes} мин"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} ч {minutes} мин"
+
+
+def _text(key: str, value: Any, when: Callable[[datetime], str]) -> str | None:
+    """A count's value as a person reads it; None when there is nothing to show."""
+    from ecitizen.dates import MONTHS_NOMINATIVE
+
+    if value is None or value == "" or (key in HIDDEN_WHEN_ZERO and value == 0):
+        return None
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    if key == "elapsed_seconds" and isinstance(value, int | float):
+        return _duration(float(value))
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if m := _WEEK.match(text):
+        return f"{int(m.group(2))}-я неделя {m.group(1)} г."
+    if key == "month" and (m := _MONTH.match(text)) and 1 <= int(m.group(2)) <= 12:
+        return f"{MONTHS_NOMINATIVE[int(m.group(2)) - 1]} {m.group(1)} г."
+    if "T" in text and text[:4].isdigit():
+        try:
+            return when(datetime.fromisoformat(text))
+        except ValueError:
+            pass
+    if text.startswith("/") or text[1:3] == ":\\":  # a path on the server: the file's name is enough
+        return ", ".join(PurePath(p.strip()).name for p in text.split(","))
+    return text
+
+
+def _lines(counts: Mapping[str, Any], when: Callable[[datetime], str]) -> list[tuple[str, CountLine]]:
+    from ecitizen import archive
+
+    lines: list[tuple[str, CountLine]] = []
+    for key, value in counts.items():
+        if key in HIDDEN_COUNTS:
+            continue
+        if isinstance(value, Mapping):
+            if key == "counts_by_outcome":
+                parts = [f"{archive.STATUS_LABELS.get(str(k), str(k))} — {v}" for k, v in value.items()]
+                if parts:
+                    lines.append((key, CountLine(COUNT_LABELS[key], ", ".join(parts))))
+            else:
+                lines.extend(_lines(value, when))
+            continue
+        text = _text(key, value, when)
+        if text is not None:
+            lines.append((key, CountLine(COUNT_LABELS.get(key, key), text)))
+    return lines
+
+
+def describe_counts(counts: Mapping[str, Any] | None, *, when: Callable[[datetime], str]) -> tuple[CountLine, ...]:
+    """A run's counts as lines with Russian names, in the order of :data:`COUNT_LABELS`: times
+    through ``when`` (the local time of the service), file names instead of server paths, link
+    statuses by their Russian names, nested counts flattened; nothing shown twice
+    (:data:`HIDDEN_COUNTS`), no zero where zero means "nothing went wrong"."""
+    order = {key: i for i, key in enumerate(COUNT_LABELS)}
+    lines = _lines(counts or {}, when)
+    return tuple(line for _, line in sorted(lines, key=lambda kl: order.get(kl[0], len(order))))
+
+
+def shown_error(error: str | None) -> str:
+    """A run's error for a person: without the Python exception name in front."""
+    return _EXCEPTION_PREFIX.sub("", (error or "").strip())

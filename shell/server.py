@@ -1,6 +1,7 @@
-"""``ecitizen run``: the scheduler and the web interface (waitress) in one process.
+"""``ecitizen run``: the scheduler and the web interface (waitress) in one process, or the roles of
+distributed mode (scheduler, worker, web: :mod:`ecitizen.shell.distributed`).
 
-Owns: starting both, the signal handling (SIGTERM/SIGINT → graceful stop: the scheduler lets the
+Owns: starting them, the signal handling (SIGTERM/SIGINT → graceful stop: the scheduler lets the
 running job finish, then the web server closes) and :class:`WebServer`, a waitress server in a
 thread (also used by the demo, the browser tests and the benchmark).
 """
@@ -10,15 +11,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from waitress.server import create_server
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.errors import EcitizenError
+
+if TYPE_CHECKING:  # procrastinate (the ``distributed`` extra) is imported only in distributed mode
+    from ecitizen.shell.distributed import Distributed, QueueSettings
 
 log = logging.getLogger("ecitizen.shell")
 
@@ -63,27 +67,47 @@ class WebServer:
         self.stop()
 
 
+#: what one ``ecitizen run`` process may be (``--role``; default: all three, as one process)
+ROLES = ("scheduler", "worker", "web")
+
+
 def run_service(app: App, *, host: str | None = None, port: int | None = None, web: bool = True,
                 scheduler: bool = True, stop_event: threading.Event | None = None,
-                echo: Callable[[str], None] | None = None) -> None:
+                echo: Callable[[str], None] | None = None, roles: Collection[str] | None = None,
+                queue: QueueSettings | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop_event``). Nothing half-written on the way out.
 
     ``echo`` prints the two status lines (default: stdout; ``demo --json`` sends them to stderr so
     that stdout holds exactly one JSON document).
+
+    ``roles`` (``ecitizen run --role``) on PostgreSQL is distributed mode (docs/deploy.md): the
+    scheduler enqueues units of work, workers (``queue`` settings) run them, the web interface's
+    "run now" enqueues too. On SQLite a role only chooses the web and the scheduler, which runs
+    every job itself as without roles; a worker without the scheduler is refused there.
     """
     say = echo or (lambda line: print(line, flush=True))
-    from ecitizen.shell.scheduler import Service
-    from ecitizen.shell.web import create_app
-    from ecitizen.sources import SourceRules
     from ecitizen.programme import seed_libraries
+    from ecitizen.shell.scheduler import Service
+    from ecitizen.sources import SourceRules
     from ecitizen.store import seed_sources
 
     cfg = app.config
-    with session_scope(app.engine) as session:
-        seed_sources(session, cfg.sources, rules=SourceRules.from_config(cfg))
-        seed_libraries(session, cfg.libraries, now=app.now())
+    distributed: Distributed | None = None
+    if roles is not None:
+        web, scheduler = "web" in roles, "scheduler" in roles
+        if app.engine.dialect.name == "postgresql":
+            from ecitizen.shell.distributed import Distributed, QueueSettings
+
+            distributed = Distributed(app, queue or QueueSettings(), worker="worker" in roles, scheduler=scheduler)
+        elif "worker" in roles and not scheduler:
+            raise EcitizenError("a worker needs the shared PostgreSQL database (database_url: "
+                                "postgresql+psycopg://…); with SQLite the scheduler runs every job itself")
+    if distributed is None or scheduler:  # one seeder in distributed mode: the scheduler
+        with session_scope(app.engine) as session:
+            seed_sources(session, cfg.sources, rules=SourceRules.from_config(cfg))
+            seed_libraries(session, cfg.libraries, now=app.now())
     stop = stop_event or threading.Event()
-    service = Service(app)
+    service = Service(app, tasks_map=distributed.jobs() if distributed is not None else None)
     server: WebServer | None = None
     wsgi: Any = None
 
@@ -95,9 +119,15 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
     try:
+        if distributed is not None:
+            distributed.start()
+            say(f"e-citizen watch: {', '.join(r for r in ROLES if r in (roles or ()))} "
+                f"on the shared database as {distributed.settings.name}")
         if scheduler:
             service.start()
         if web:
+            from ecitizen.shell.web import create_app  # not loaded by a scheduler or a worker alone
+
             wsgi = create_app(app, service=service)
             server = WebServer(wsgi, host=host or cfg.web.host, port=port or cfg.web.port,
                                threads=cfg.web.threads).start()
@@ -110,6 +140,8 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
             pass
     finally:
         service.stop(wait=True)
+        if distributed is not None:  # the worker's running units finish
+            distributed.stop()
         if wsgi is not None:
             background = wsgi.extensions.get("ecitizen_background")
             if background is not None:  # "check now" jobs started from the web finish too

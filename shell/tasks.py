@@ -3,18 +3,29 @@
 Owns: the list of jobs (:data:`JOBS`, names match the ``schedule`` config keys) and what each one
 calls, through each domain's front door (plain imports: mypy checks every call). Each body is
 one unit of work for graceful shutdown: the scheduler lets it finish.
+
+In distributed mode (:mod:`ecitizen.shell.distributed`) a job is split into units of work instead
+(:func:`plan_units`: a feed poll per group of sources, a link check per host batch, a crawl per
+host, a poster per library, …), each run by one queue worker through :data:`UNIT_BODIES`, with the
+shared per-host gates it is given (:class:`Politeness`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from ecitizen import archive, crawler, digest, feeds, outcomes
 from ecitizen.app import App
+from ecitizen.db import session_scope
+from ecitizen.shell.jobs import UNIT_PREFIX
+from ecitizen.source_settings import CRAWLER_KINDS
+from ecitizen.sources import list_sources
+from ecitizen.urls import host_of
 
 TaskFn = Callable[[App, threading.Event], Mapping[str, Any]]
 
@@ -146,6 +157,9 @@ DEMO_TITLES = {"sources": "Демо: источники", "links": "Демо: с
 
 
 def job_title(name: str) -> str:
+    if name.startswith(UNIT_PREFIX):
+        job, label = unit_of(name)
+        return JOB_TITLES.get(job, job) + (f" — {label}" if label else "")
     if name.startswith("demo:"):
         return DEMO_TITLES.get(name.split(":", 1)[1], name)
     if name.startswith("check_source:"):
@@ -153,3 +167,119 @@ def job_title(name: str) -> str:
     if name.startswith("manual:"):
         return JOB_TITLES.get(name.split(":", 1)[1], name) + " (вручную)"
     return JOB_TITLES.get(name, name)
+
+
+
+# -- distributed mode: units of work ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of work of a scheduled job, run once by one queue worker."""
+
+    #: the scheduled job it is part of (a :data:`JOBS` key)
+    job: str
+    #: what runs it (a :data:`UNIT_BODIES` key)
+    kind: str
+    #: the body's arguments (JSON: they travel through the queue)
+    args: dict[str, Any]
+    #: what the job log shows beside the job's title
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Politeness:
+    """The per-host gates a unit uses: shared by every worker in distributed mode; None: the
+    domain's in-process default."""
+
+    link_gates: archive.GatesFactory | None = None
+    feed_limiter: feeds.HostLimit | None = None
+
+
+UnitBody = Callable[[App, Mapping[str, Any], Politeness], Mapping[str, Any]]
+
+
+def unit_run_name(unit: Unit, queue_id: int) -> str:
+    """The ``job_run.job`` of a unit: ``unit:<job>:<label>#<queue job id>``."""
+    return f"{UNIT_PREFIX}{unit.job}:{unit.label}#{queue_id}"
+
+
+def unit_of(run_name: str) -> tuple[str, str]:
+    """(job, label) of a unit's ``job_run.job``."""
+    rest = run_name.removeprefix(UNIT_PREFIX).rsplit("#", 1)[0]
+    job, _, label = rest.partition(":")
+    return job, label
+
+
+def plan_units(app: App, job: str, *, feed_group: int = 10, link_batch: int = 250) -> list[Unit]:
+    """The units of work of one run of ``job`` (none when there is nothing due)."""
+    if job == "feeds_poll":
+        return [Unit(job, "feeds", {"ids": list(g.ids)}, g.label)
+                for g in feeds.plan_poll(app, group_size=feed_group)]
+    if job == "links_check":
+        return [Unit(job, "links", {"ids": list(b.ids)}, b.label)
+                for b in archive.plan_link_batches(app, batch_size=link_batch)]
+    if job == "crawl":
+        return [Unit(job, "crawl", {"names": names}, host) for host, names in crawl_groups(app)]
+    if job == "monthly_outputs":
+        month = current_month(app.now().astimezone(app.config.tz).date())
+        units = [Unit(job, "poster", {"month": month, "library": lib.id}, lib.name) for lib in app.config.libraries]
+        return [*units, Unit(job, "media_note", {"month": month}, "заметка для СМИ")]
+    if job in ("weekly_digest", "publish"):
+        return [Unit(job, job, {})]
+    raise KeyError(f"unknown job {job!r}")
+
+
+def crawl_groups(app: App) -> list[tuple[str, list[str]]]:
+    """The enabled crawler sources grouped by host: one host's sources are crawled by one worker,
+    so the crawler's per-domain politeness holds across workers."""
+    by_host: dict[str, list[str]] = {}
+    with session_scope(app.engine) as session:
+        for src in list_sources(session):
+            if src.enabled and src.kind in CRAWLER_KINDS:
+                by_host.setdefault(host_of(src.url), []).append(src.name)
+    return sorted(by_host.items())
+
+
+def feeds_unit(app: App, args: Mapping[str, Any], gates: Politeness) -> Mapping[str, Any]:
+    return report_counts(feeds.poll_sources(app, list(args["ids"]), limiter=gates.feed_limiter))
+
+
+def links_unit(app: App, args: Mapping[str, Any], gates: Politeness) -> Mapping[str, Any]:
+    return report_counts(archive.check_link_batch(app, list(args["ids"]), gates=gates.link_gates))
+
+
+def crawl_unit(app: App, args: Mapping[str, Any], gates: Politeness) -> Mapping[str, Any]:
+    report = crawler.crawl(app, list(args["names"]))
+    if getattr(report, "error", None):
+        raise RuntimeError(f"обход не завершён: {report.error}")
+    return report_counts(report)
+
+
+def poster_unit(app: App, args: Mapping[str, Any], gates: Politeness) -> Mapping[str, Any]:
+    paths = digest.make_posters(app, month=str(args["month"]), library=str(args["library"]))
+    return {"month": args["month"], "files": len(list(paths or []))}
+
+
+def media_note_unit(app: App, args: Mapping[str, Any], gates: Politeness) -> Mapping[str, Any]:
+    paths = digest.make_media_note(app, month=str(args["month"]))
+    return {"month": args["month"], "media_note": ", ".join(Path(str(p)).name for p in (paths or []))}
+
+
+def weekly_digest_unit(app: App, args: Mapping[str, Any], gates: Politeness) -> Mapping[str, Any]:
+    return weekly_digest(app, threading.Event())
+
+
+def publish_unit(app: App, args: Mapping[str, Any], gates: Politeness) -> Mapping[str, Any]:
+    return publish(app, threading.Event())
+
+
+#: unit kind -> body
+UNIT_BODIES: dict[str, UnitBody] = {
+    "feeds": feeds_unit,
+    "links": links_unit,
+    "crawl": crawl_unit,
+    "poster": poster_unit,
+    "media_note": media_note_unit,
+    "weekly_digest": weekly_digest_unit,
+    "publish": publish_unit,
+}

@@ -2,12 +2,13 @@
 
 Every table of the project is declared in this package so that the migrations see one metadata:
 ``sources``/``items`` (feeds and crawler), ``links`` (the link archive), ``crawl`` (crawler state),
-``service`` (users, job runs), ``programme`` (libraries, indicators,
-entered figures). Domain packages import these models; this package imports no
+``service`` (users, job runs), ``hostgate`` (per-host politeness shared by queue workers),
+``programme`` (libraries, indicators, entered figures). Domain packages import these models; this package imports no
 domain package.
 """
 
 from ecitizen.storage.crawl import CatalogEntry, PageState, SeenUrl
+from ecitizen.storage.hostgate import HostPace, HostSlot
 from ecitizen.storage.items import Item, ItemStatus
 from ecitizen.storage.links import Link, LinkCheck, LinkEvent, Snapshot
 from ecitizen.storage.programme import (
@@ -24,6 +25,8 @@ from ecitizen.storage.types import UTCDateTime, utcnow
 
 __all__ = [
     "CatalogEntry",
+    "HostPace",
+    "HostSlot",
     "IndicatorTarget",
     "InfoZoneSheet",
     "Item",

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ecitizen.storage.types import UTCDateTime, utcnow
@@ -20,7 +20,17 @@ class ItemStatus(StrEnum):
 
 class Item(SQLModel, table=True):
     __tablename__ = "item"
-    __table_args__ = (UniqueConstraint("source_id", "guid", name="uq_item_source_guid"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "guid", name="uq_item_source_guid"),
+        # keyset pages in list order (ecitizen.queries.page_items, migration 0900): dated items by
+        # published_at, undated ones by fetched_at, with and without a status filter
+        Index("ix_item_status_published_at", "status", "published_at", "id"),
+        Index("ix_item_status_undated", "status", "published_at", "fetched_at", "id"),
+        Index("ix_item_undated", "published_at", "fetched_at", "id"),
+        # the review queue of one source, and the queue's counts (all, new services) from the index alone
+        Index("ix_item_source_published_at", "source_id", "published_at", "id"),
+        Index("ix_item_status_new_service", "status", "is_new_service"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="source.id", index=True, ondelete="CASCADE")

@@ -54,6 +54,8 @@ class JobRun(SQLModel, table=True):
     outcome: str = "running"
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error: str | None = None
+    #: the process that ran it (``host:pid``; a queue worker's name in distributed mode)
+    worker: str | None = None
 
 
 class JobLock(SQLModel, table=True):

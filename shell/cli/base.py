@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time
 from typing import Any, TypeVar
 
@@ -301,36 +301,66 @@ def _parse_since(value: str | None, tz: Any) -> datetime | None:
     return datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(UTC)
 
 
+#: ``items list`` prints this many items unless told otherwise (``--limit``, ``--all``)
+ITEMS_PAGE = 100
+
+
 @command(items_group, "list")
 @click.option("--since", help="Only items fetched or published on/after this date (YYYY-MM-DD).")
 @click.option("--topic", help="Course topic id.")
 @click.option("--status", type=click.Choice(["new", "approved", "rejected"]))
 @click.option("--source", "source_name", help="Source name.")
 @click.option("--new-services", is_flag=True, help="Only new online services.")
-@click.option("--limit", type=int, default=None)
-@json_option
+@click.option("--limit", type=click.IntRange(min=1), default=ITEMS_PAGE, show_default=True,
+              help="Items per page.")
+@click.option("--after", "after", metavar="CURSOR",
+              help="The page after this cursor (the next_after of the previous page).")
+@click.option("--all", "everything", is_flag=True, help="Every matching item, read and printed page by page.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print one JSON object: {"items": [...], "next_after": cursor or null}.')
 def items_list(
     since: str | None, topic: str | None, status: str | None, source_name: str | None,
-    new_services: bool, limit: int | None, as_json: bool,
+    new_services: bool, limit: int, after: str | None, everything: bool, as_json: bool,
 ) -> None:
-    """List items, newest first."""
+    """List items, newest first, a page at a time (the next page: --after NEXT_AFTER)."""
     from ecitizen.db import session_scope
-    from ecitizen.queries import ItemFilter, list_items
+    from ecitizen.queries import ItemCursor, ItemFilter, iter_items, page_items
 
     app = get_app()
+    try:
+        cursor = ItemCursor.parse(after) if after else None
+    except ValueError:
+        raise click.BadParameter(f"{after!r} is not a cursor (use next_after of the previous page)",
+                                 param_hint="--after") from None
     flt = ItemFilter(
         since=_parse_since(since, app.config.tz), topic=topic, status=status,
-        source=source_name, new_services=new_services, limit=limit,
+        source=source_name, new_services=new_services,
     )
     with session_scope(app.engine) as session:
-        rows = [item_json(item, src) for item, src in list_items(session, flt)]
+        if everything:  # streamed: memory stays flat however many items match
+            _print_items((item_json(i, n) for i, n in iter_items(session, flt, after=cursor, batch=500)),
+                         None, as_json)
+            return
+        page = page_items(session, flt, limit=limit, after=cursor)
+        rows = [item_json(item, src) for item, src in page.rows]
+    _print_items(iter(rows), page.next_cursor.token() if page.next_cursor else None, as_json)
+
+
+def _print_items(rows: Iterator[dict[str, Any]], next_after: str | None, as_json: bool) -> None:
     if as_json:
-        emit_json(rows)
+        # written item by item (``--all`` streams), as one JSON document
+        click.echo('{\n  "items": [', nl=False)
+        for n, r in enumerate(rows):
+            body = json.dumps(r, ensure_ascii=False, indent=2, default=_json_default)
+            click.echo(("," if n else "") + "\n    " + body.replace("\n", "\n    "), nl=False)
+        click.echo(f'\n  ],\n  "next_after": {json.dumps(next_after)}\n}}')
         return
     for r in rows:
         flag = " [новая услуга]" if r["is_new_service"] else ""
         when = (r["published_at"] or r["fetched_at"] or "")[:16]
         click.echo(f"#{r['id']:<6} {r['status']:<9} {when:<16} {r['source']}: {r['title']}{flag}")
+    if next_after:
+        click.echo(f"(more: --after {next_after})", err=True)
 
 
 @command(items_group, "show")

@@ -6,11 +6,26 @@ A thin loop over :mod:`ecitizen.shell.server`, :mod:`ecitizen.shell.demo` and
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import click
 
 from ecitizen.shell.cli.base import command, config_option, emit_json, get_app, iso, json_option
+
+
+def parse_roles(values: tuple[str, ...]) -> frozenset[str] | None:
+    """``--role a --role b,c`` → the set of roles; None when no role is given (today's process)."""
+    from ecitizen.shell.server import ROLES
+
+    if not values:
+        return None
+    roles = {r.strip() for v in values for r in v.split(",") if r.strip()}
+    unknown = sorted(roles - set(ROLES))
+    if unknown or not roles:
+        raise click.BadParameter(f"unknown role {', '.join(unknown) or '(empty)'}; roles: {', '.join(ROLES)}",
+                                 param_hint="--role")
+    return frozenset(roles)
 
 
 @click.command("run")
@@ -19,13 +34,37 @@ from ecitizen.shell.cli.base import command, config_option, emit_json, get_app, 
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Web interface port (default: web.port).")
 @click.option("--no-web", is_flag=True, help="Only the scheduler, no web interface.")
 @click.option("--no-scheduler", is_flag=True, help="Only the web interface, no scheduled jobs.")
-def run_cmd(host: str | None, port: int | None, no_web: bool, no_scheduler: bool) -> None:
+@click.option("--role", "role_values", multiple=True, metavar="ROLE",
+              help="scheduler, worker or web; repeat or separate with commas (default: all three in this "
+                   "process, as without the option). On PostgreSQL, roles are distributed mode: one scheduler "
+                   "enqueues units of work, workers on any machine run them (docs/deploy.md).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Worker: units run at the same time.")
+@click.option("--queue", "queues", multiple=True, type=click.Choice(["network", "files"]),
+              help="Worker: take units only from this queue (repeatable; default: both). 'files' units write "
+                   "outputs into the data folder: run them on the machine that keeps it.")
+@click.option("--lease", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Seconds without a heartbeat after which a worker counts as gone and its units are run "
+                   "by the others.")
+@click.option("--name", "worker", default=None, help="This process in the job log (default: host:pid).")
+def run_cmd(host: str | None, port: int | None, no_web: bool, no_scheduler: bool, role_values: tuple[str, ...],
+            concurrency: int, queues: tuple[str, ...], lease: float, worker: str | None) -> None:
     """Run the service: scheduled jobs and the web interface, until SIGTERM or Ctrl-C."""
     from ecitizen.shell.server import run_service
 
+    roles = parse_roles(role_values)
+    if roles is not None and (no_web or no_scheduler):
+        raise click.UsageError("--role replaces --no-web and --no-scheduler: give the roles to run")
     app = get_app()
     app.config  # noqa: B018 - validate before starting anything
-    run_service(app, host=host, port=port, web=not no_web, scheduler=not no_scheduler)
+    queue = None
+    if roles is not None and app.engine.dialect.name == "postgresql":
+        from ecitizen.shell.distributed import QueueSettings
+
+        queue = QueueSettings(concurrency=concurrency, lease=lease, queues=tuple(dict.fromkeys(queues)))
+        if worker:
+            queue = replace(queue, name=worker)
+    run_service(app, host=host, port=port, web=not no_web, scheduler=not no_scheduler, roles=roles, queue=queue)
 
 
 @click.command("demo")
@@ -149,13 +188,21 @@ def jobs_runs(limit: int, as_json: bool) -> None:
 @command(jobs_group, "run")
 @click.argument("job", type=click.Choice(["feeds_poll", "crawl", "links_check", "weekly_digest",
                                           "monthly_outputs", "publish"]))
+@click.option("--enqueue", is_flag=True,
+              help="Distributed mode: split the job into units of work and queue them for the workers "
+                   "(what the scheduler does when the job falls due) instead of running it here.")
 @json_option
-def jobs_run(job: str, as_json: bool) -> None:
+def jobs_run(job: str, enqueue: bool, as_json: bool) -> None:
     """Run one job now, under its lock, recorded like a scheduled run."""
     from ecitizen.shell.scheduler import Service
 
     app = get_app()
-    result = Service(app).run_now(job)
+    if enqueue:
+        from ecitizen.shell.distributed import enqueue_now
+
+        result = enqueue_now(app, job)
+    else:
+        result = Service(app).run_now(job)
     data = {"job": result.job, "outcome": result.outcome, "run_id": result.run_id, "counts": result.counts,
             "error": result.error}
     if as_json:

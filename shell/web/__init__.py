@@ -2,7 +2,8 @@
 
 One blueprint per section: ``auth`` (login/logout), ``dashboard``, ``review`` (queue and item
 edit), ``sources``, ``links`` (``/archive`` and saved copies), ``outputs``, ``runs`` (job log), and
-``public``; what they share is in :mod:`.common`. Views parse the request, call the core or a
+``public`` (with ``published``: the same pages under the file names ``publish`` writes); what
+they share is in :mod:`.common`. Views parse the request, call the core or a
 domain through its front door, and render one template — no queries here.
 
 Owns: the app factory :func:`create_app`, security headers (a strict Content-Security-Policy on
@@ -64,7 +65,20 @@ def secret_key_for(app: App) -> str:
 def create_app(app: App, *, service: Any = None, testing: bool = False) -> Flask:
     """The Flask application for ``app``. ``service`` runs "check now" jobs (a new one if None)."""
     from ecitizen.shell.scheduler import Service
-    from ecitizen.shell.web import auth, common, dashboard, links, outputs, public, review, runs, sources, users
+    from ecitizen.shell.web import (
+        auth,
+        common,
+        dashboard,
+        links,
+        outputs,
+        programme,
+        public,
+        published,
+        review,
+        runs,
+        sources,
+        users,
+    )
 
     web = Flask(__name__, static_folder="static", template_folder="templates")
     cfg = app.config
@@ -85,7 +99,8 @@ def create_app(app: App, *, service: Any = None, testing: bool = False) -> Flask
     CSRFProtect(web)
     common.install(web)
     web.register_blueprint(public.bp)
-    for section in (auth, dashboard, review, sources, links, outputs, runs, users):
+    web.register_blueprint(published.bp)
+    for section in (auth, dashboard, review, sources, links, outputs, runs, users, programme):
         web.register_blueprint(section.bp)
     web.jinja_env.globals["site_title"] = "Электронный гражданин — рабочее место"
 

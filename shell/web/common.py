@@ -6,7 +6,8 @@ limiter, the small thread pool for "check now" jobs, loading the signed-in user 
 ``ru_dt`` filter and the names every template sees. :func:`install` wires them into the app.
 
 Vocabularies are imported from their owners (link statuses: ``ecitizen.archive``; source kinds:
-``ecitizen.source_settings``; review statuses: ``ecitizen.queries``), never copied here.
+``ecitizen.source_settings``; source outcome codes: ``ecitizen.outcomes``; review statuses:
+``ecitizen.queries``; job-run states and count names: ``ecitizen.shell.jobs``), never copied here.
 Must not import sqlmodel/sqlalchemy query builders: the pages call functions of the core and the
 domains (``tests/service/test_web_views.py`` checks).
 """
@@ -14,7 +15,7 @@ domains (``tests/service/test_web_views.py`` checks).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -22,20 +23,19 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
-from ecitizen import archive
+from ecitizen import archive, outcomes
 from ecitizen.app import App
 from ecitizen.queries import ITEM_STATUS_LABELS
-from ecitizen.shell import tasks
+from ecitizen.shell import jobs, tasks
 from ecitizen.shell.auth import AddressLimiter, LoginThrottle, session_principal
 from ecitizen.source_settings import KIND_LABELS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Russian names of a job run's outcome (the run records of ``ecitizen.shell.jobs``)
-RUN_OUTCOME_LABELS = {"running": "выполняется", "ok": "успешно", "error": "ошибка", "skipped": "пропущено",
-                  "interrupted": "прервано"}
-#: pages anyone may open (plus every ``public.*`` endpoint)
+#: pages anyone may open (plus every endpoint of the public blueprints, :data:`PUBLIC_BLUEPRINTS`)
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+#: blueprints whose every endpoint is public (feeds, widget, link catalogue, and their ``.html`` names)
+PUBLIC_BLUEPRINTS = ("public.", "published.")
 
 
 def core() -> App:
@@ -106,7 +106,7 @@ def load_user() -> Any:
         if g.user is None:
             session.clear()
     endpoint = request.endpoint or ""
-    if endpoint.startswith("public.") or endpoint in PUBLIC_ENDPOINTS or endpoint == "":
+    if endpoint.startswith(PUBLIC_BLUEPRINTS) or endpoint in PUBLIC_ENDPOINTS or endpoint == "":
         return None
     if g.user is None:
         return redirect(url_for("auth.login", next=here() if request.method == "GET" else None))
@@ -123,10 +123,28 @@ def ru_dt(value: datetime | None) -> str:
     return local.strftime("%d.%m.%Y %H:%M")
 
 
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """The Russian form of a word for ``n``: 1 раз, 2 раза, 5 раз."""
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def run_counts(counts: Mapping[str, Any] | None) -> tuple[jobs.CountLine, ...]:
+    """A run's counts with Russian names and local times (:func:`ecitizen.shell.jobs.describe_counts`)."""
+    return jobs.describe_counts(counts, when=ru_dt)
+
+
 def template_globals() -> dict[str, Any]:
     return {"me": g.get("user"), "ITEM_STATUS_LABELS": ITEM_STATUS_LABELS,
-            "LINK_STATUS_LABELS": archive.STATUS_LABELS, "NEEDS_PERSON": archive.NEEDS_PERSON,
-            "RUN_OUTCOME_LABELS": RUN_OUTCOME_LABELS, "KIND_LABELS": KIND_LABELS, "job_title": tasks.job_title}
+            "LINK_STATUS_LABELS": archive.STATUS_LABELS, "LINK_STATUS_EXPLANATIONS": archive.STATUS_EXPLANATIONS,
+            "NEEDS_PERSON": archive.NEEDS_PERSON, "RUN_OUTCOME_LABELS": jobs.RUN_OUTCOME_LABELS,
+            "shown_outcome": jobs.shown_outcome, "run_counts": run_counts, "shown_error": jobs.shown_error,
+            "outcome_label": outcomes.label, "outcome_explain": outcomes.explain,
+            "is_failure": outcomes.is_failure, "KIND_LABELS": KIND_LABELS, "job_title": tasks.job_title,
+            "plural": plural}
 
 
 def install(web: Flask) -> None:

@@ -20,6 +20,7 @@ from ecitizen.queries import ItemFilter, list_items, review_counts
 from ecitizen.shell import tasks
 from ecitizen.shell.jobs import last_run_per_job
 from ecitizen.shell.web.common import core
+from ecitizen.shell.web.programme import programme_summary
 from ecitizen.sources import failing_sources
 from ecitizen.storage import Item, JobRun, Source
 
@@ -84,5 +85,5 @@ def dashboard() -> str:
         "dashboard.html", since=since, new_items=data.new_items[:SHOWN], new_count=len(data.new_items),
         queue=data.queue, new_services=data.new_services, failing=data.failing,
         links_need=data.links_need[:SHOWN_LINKS], links_need_count=len(data.links_need),
-        open_events=data.open_events, jobs=jobs,
+        open_events=data.open_events, jobs=jobs, programme=programme_summary(app),
     )

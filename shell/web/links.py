@@ -53,7 +53,8 @@ def links() -> str:
 def link_detail(link_id: int) -> str:
     with session_scope(core().engine) as s:
         h = link_history(s, link_id)
-    return render_template("link_detail.html", link=h.link, checks=h.checks, events=h.events, snaps=h.snapshots)
+    return render_template("link_detail.html", link=h.link, checks=h.checks, events=h.events, snaps=h.snapshots,
+                           event_labels=archive.ATTENTION_REASONS)
 
 
 def accept_move(app: App, link_id: int, *, who: str) -> tuple[str, str]:

@@ -7,7 +7,7 @@ part excluded), HTML ones under a sandbox CSP.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from werkzeug.wrappers import Response as BaseResponse
 
 from ecitizen import digest
+from ecitizen.dates import MONTHS_NOMINATIVE
 from ecitizen.errors import EcitizenError
 from ecitizen.shell import tasks
 from ecitizen.shell.web.common import core
@@ -23,7 +24,7 @@ bp = Blueprint("outputs", __name__)
 
 #: the kinds of file listed on the page
 LISTED = (".pdf", ".docx", ".html", ".txt", ".png", ".md", ".eml")
-MONTH_HINT = "Месяц укажите в виде ГГГГ-ММ."
+MONTH_HINT = "Месяц укажите в виде ГГГГ-ММ (год и номер месяца), например 2026-11."
 
 
 def out_dir() -> Path:
@@ -52,12 +53,22 @@ def _is_month(value: str) -> bool:
     return True
 
 
+def month_choices(today: date, *, back: int = 24, ahead: int = 1) -> list[tuple[str, str]]:
+    """The months offered in the forms, newest first: (``ГГГГ-ММ``, «ноябрь 2026»)."""
+    out = []
+    for k in range(-ahead, back + 1):
+        index = today.year * 12 + today.month - 1 - k
+        year, month = divmod(index, 12)
+        out.append((f"{year:04d}-{month + 1:02d}", f"{MONTHS_NOMINATIVE[month]} {year}"))
+    return out
+
+
 @bp.get("/outputs")
 def outputs() -> str:
     app = core()
     today = app.now().astimezone(app.config.tz).date()
     return render_template("outputs.html", files=output_files(out_dir()), libraries=app.config.libraries,
-                           month=tasks.current_month(today))
+                           month=tasks.current_month(today), months=month_choices(today))
 
 
 @bp.post("/outputs/posters")

@@ -11,8 +11,9 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from ecitizen.app import App
 from ecitizen.db import session_scope
-from ecitizen.queries import ItemFilter, edit_item, get_item, list_items, set_status
+from ecitizen.queries import ItemCursor, ItemFilter, edit_item, get_item, page_items, set_status
 from ecitizen.shell.web.common import core, safe_next
 from ecitizen.sources import source_names
 
@@ -22,7 +23,9 @@ PAGE_SIZE = 50
 FILTER_STATUSES = ("new", "approved", "rejected", "all")
 #: the per-item and bulk actions and the status each sets
 ACTIONS = {"approve": "approved", "reject": "rejected", "reset": "new"}
-DONE = {"approved": "Одобрено: {n}.", "rejected": "Отклонено: {n}.", "new": "Возвращено в очередь: {n}."}
+DONE = {"approved": "Одобрено", "rejected": "Отклонено", "new": "Возвращено в очередь"}
+#: how many titles a flash after a bulk action names
+NAMED = 3
 
 
 def topics() -> list[tuple[str, str]]:
@@ -35,23 +38,35 @@ def review() -> str:
     status = args.get("status", "new")
     if status not in FILTER_STATUSES:
         status = "new"
-    page = max(1, args.get("page", 1, type=int) or 1)
     flt = ItemFilter(
         status=None if status == "all" else status,
         topic=args.get("topic") or None,
         source=args.get("source") or None,
         new_services=args.get("new_services") == "1",
-        limit=PAGE_SIZE + 1,
-        offset=(page - 1) * PAGE_SIZE,
     )
+    # keyset paging: ``after``/``before`` carry the position of the page's last/first item, so a
+    # page deep in the archive costs what the first one does
+    after, before = _cursor(args.get("after")), _cursor(args.get("before"))
     with session_scope(core().engine) as s:
-        rows = list_items(s, flt)
+        page = page_items(s, flt, limit=PAGE_SIZE, after=after, before=None if after else before)
         sources = source_names(s)
     return render_template(
-        "review.html", rows=rows[:PAGE_SIZE], status=status, topic=args.get("topic", ""),
+        "review.html", rows=page.rows, status=status, topic=args.get("topic", ""),
         source=args.get("source", ""), new_services=flt.new_services, sources=sources,
-        topics=topics(), topic_titles=dict(topics()), page=page, has_next=len(rows) > PAGE_SIZE,
+        topics=topics(), topic_titles=dict(topics()),
+        next_after=page.next_cursor.token() if page.next_cursor else None,
+        prev_before=page.prev_cursor.token() if page.prev_cursor else None,
     )
+
+
+def _cursor(token: str | None) -> ItemCursor | None:
+    """A page position from the query string; a malformed one means the first page."""
+    if not token:
+        return None
+    try:
+        return ItemCursor.parse(token)
+    except ValueError:
+        return None
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -62,6 +77,32 @@ def _ids(values: list[str]) -> list[int]:
         except ValueError:
             abort(400)
     return out
+
+
+def review_items(app: App, ids: list[int], status: str, *, reviewer: str) -> list[str]:
+    """Set the status of ``ids`` (:func:`ecitizen.queries.set_status`); the titles of those changed."""
+    with session_scope(app.engine) as s:
+        missing = set(set_status(s, ids, status, reviewer=reviewer, now=app.now()))
+        titles = []
+        for item_id in ids:
+            if item_id not in missing:
+                item, _ = get_item(s, item_id)
+                titles.append(item.display_title or item.title)
+    return titles
+
+
+def done_message(status: str, titles: list[str]) -> str:
+    """The flash after a review action, naming what was changed: «Одобрено: «Запись к врачу…».»."""
+    def quoted(title: str) -> str:
+        return f"«{title if len(title) <= 90 else title[:89] + '…'}»"
+
+    if not titles:
+        return f"{DONE[status]}: 0 (записи не найдены)."
+    if len(titles) == 1:
+        return f"{DONE[status]}: {quoted(titles[0])}."
+    named = ", ".join(quoted(t) for t in titles[:NAMED])
+    more = f" и ещё {len(titles) - NAMED}" if len(titles) > NAMED else ""
+    return f"{DONE[status]}: {len(titles)} — {named}{more}."
 
 
 @bp.post("/review/action")
@@ -79,9 +120,7 @@ def review_action() -> BaseResponse:
         flash("Ничего не выбрано.", "warn")
     else:
         app = core()
-        with session_scope(app.engine) as s:
-            missing = set_status(s, ids, status, reviewer=g.user.name, now=app.now())
-        flash(DONE[status].format(n=len(ids) - len(missing)), "ok")
+        flash(done_message(status, review_items(app, ids, status, reviewer=g.user.name)), "ok")
     back = request.form.get("back")
     return redirect(safe_next(back) if back else url_for("review.review"))
 

@@ -1,10 +1,13 @@
 """The sources pages (managers): the list with health, the add/edit form, on/off, "check now".
 
-Owns: reading the form (:class:`SourceForm`) and :func:`save_source`, which hands it to the one
-add/update operation of the core (:func:`ecitizen.sources.add_source` /
+Owns: reading the form (:class:`SourceForm`; a crawler kind's settings are labelled fields
+generated from its settings model, :mod:`.settings_form`) and :func:`save_source`, which hands it
+to the one add/update operation of the core (:func:`ecitizen.sources.add_source` /
 :func:`~ecitizen.sources.update_source`, with the feed reader's
 :func:`~ecitizen.feeds.resolve_feed_url` for kind ``feed``); the refusals are shown in Russian
-next to their fields.
+next to their fields. :func:`preview_source` is the form's «Проверить»: the page fetched through
+the safe fetch (:func:`ecitizen.fetch.fetch_configured`, private targets refused) and read by the
+crawler's own extraction (:func:`ecitizen.crawler.preview_entries`), before anything is saved.
 """
 
 from __future__ import annotations
@@ -13,33 +16,39 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
-from ecitizen import crawler, feeds
+from ecitizen import crawler, feeds, outcomes
 from ecitizen.app import App
+from ecitizen.config import HttpConfig
 from ecitizen.db import session_scope
+from ecitizen.errors import FetchError, UnsafeURLError
+from ecitizen.fetch import FetchResult, fetch_configured, status_error
 from ecitizen.shell import tasks
 from ecitizen.shell.web.common import background, core, manager_required, service
-from ecitizen.source_settings import KIND_LABELS
+from ecitizen.shell.web.settings_form import kind_fields, read_settings, settings_problems
+from ecitizen.source_settings import CRAWLER_KINDS, KIND_LABELS, parse_source_settings
 from ecitizen.sources import (
     FeedLookup,
     SavedSource,
     SourceInput,
+    SourceProblem,
     SourceRefusedError,
     SourceRules,
     add_source,
+    address_refusal,
     get_source_by_id,
     item_counts,
     list_sources,
-    parse_settings_text,
-    settings_text,
     toggle_source,
     update_source,
 )
 from ecitizen.storage import Source
+from ecitizen.urls import check_public_url
 
 bp = Blueprint("sources", __name__)
 
@@ -70,27 +79,30 @@ class SourceForm:
     topics: list[str] = field(default_factory=list)
     interval: int | None = None
     enabled: bool = True
-    #: the kind-specific settings as YAML or JSON text
-    settings: str = ""
+    #: the chosen kind's settings (read from its fields: only what differs from the defaults)
+    settings: dict[str, Any] = field(default_factory=dict)
+    #: the timezone the site writes its dates in (a stored source's; else the service's)
+    timezone: str | None = None
 
     @classmethod
     def of_source(cls, src: Source) -> SourceForm:
         return cls(src.name, src.url, src.kind, list(src.topics), src.interval_minutes, src.enabled,
-                   settings_text(src.settings))
+                   dict(src.settings), src.timezone)
 
     @classmethod
-    def of_request(cls, f: MultiDict[str, str]) -> SourceForm:
+    def of_request(cls, f: MultiDict[str, str], *, timezone: str | None = None) -> SourceForm:
+        kind = f.get("kind", "feed")
         return cls(
-            name=(f.get("name") or "").strip()[:100], url=(f.get("url") or "").strip(), kind=f.get("kind", "feed"),
+            name=(f.get("name") or "").strip()[:100], url=(f.get("url") or "").strip(), kind=kind,
             topics=f.getlist("topics"), interval=f.get("interval", type=int), enabled=f.get("enabled") == "1",
-            settings=f.get("settings") or "",
+            settings=read_settings(kind, f), timezone=timezone,
         )
 
 
 def save_source(app: App, source_id: int | None, form: SourceForm) -> SavedSource:
     """Add (``source_id`` None) or change a source from the form. Raises SourceRefusedError, NotFoundError."""
     cfg = app.config
-    settings = parse_settings_text(form.settings)
+    settings = form.settings if form.kind in CRAWLER_KINDS else {}
     rules = SourceRules.from_config(cfg)
 
     def find_feed(url: str) -> FeedLookup:
@@ -108,8 +120,82 @@ def save_source(app: App, source_id: int | None, form: SourceForm) -> SavedSourc
         return update_source(s, row, data, rules, find_feed=find_feed)
 
 
+@dataclass(frozen=True)
+class SourcePreview:
+    """What «Проверить» found: the entries, or why the page could not be read (Russian)."""
+
+    #: the address opened
+    url: str
+    preview: crawler.Preview | None = None
+    #: the page did not open: the outcome's short name and plain explanation (``ecitizen.outcomes``)
+    failure: str | None = None
+    explanation: str = ""
+    #: the technical detail (shown small)
+    detail: str | None = None
+    #: problems of the settings or the address, by field, to show next to the fields
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _fetched(url: str, http: HttpConfig) -> FetchResult | SourcePreview:
+    """The page, or a :class:`SourcePreview` saying in Russian why it did not open."""
+    try:
+        res = fetch_configured(url, http)
+    except FetchError as exc:
+        return SourcePreview(url, failure=outcomes.label(exc.code), explanation=outcomes.explain(exc.code),
+                             detail=str(exc))
+    if res.status >= 400:
+        err = status_error(res.status, res.final_url or url)
+        return SourcePreview(url, failure=outcomes.label(err.code), explanation=outcomes.explain(err.code),
+                             detail=str(err))
+    return res
+
+
+def preview_source(app: App, form: SourceForm) -> SourcePreview:
+    """Open the form's address as the crawler would and read it with the form's settings (nothing is
+    saved). Settings with problems, a refused address or a page that does not open are answered in
+    Russian; the entries are the crawler's own extraction (:func:`ecitizen.crawler.preview_entries`)."""
+    cfg = app.config
+    problems = settings_problems(form.kind, form.settings)
+    if problems:
+        return SourcePreview(form.url, errors={f"settings.{k}": v for k, v in problems.items()})
+    try:
+        url = check_public_url(form.url, allow_private=cfg.http.allow_private_targets)
+    except UnsafeURLError:
+        return SourcePreview(form.url, errors={"url": address_refusal(form.url)})
+    settings = parse_source_settings(form.kind, form.settings)
+    tz = ZoneInfo(form.timezone) if form.timezone else cfg.tz
+    now = app.now()
+    target = crawler.preview_url(form.kind, url, settings, now=now, tz=tz)
+    got = _fetched(target, cfg.http)
+    if isinstance(got, SourcePreview):
+        return got
+    found = crawler.preview_entries(form.kind, settings, got.body, got.final_url or target, charset=got.encoding,
+                                    tz=tz, now=now)
+    if found.follow:  # the list page only redirects by script: the crawler reads the target
+        again = _fetched(found.follow, cfg.http)
+        if isinstance(again, SourcePreview):
+            return again
+        followed = crawler.preview_entries(form.kind, settings, again.body, again.final_url or found.follow,
+                                           charset=again.encoding, tz=tz, now=now, follow_redirect=False)
+        found = replace(followed, notes=found.notes + followed.notes)
+    errors = {}
+    if found.problem and found.field:
+        errors[f"settings.{found.field}"] = _field_hint(found)
+    return SourcePreview(found.url, preview=found, errors=errors)
+
+
+def _field_hint(found: crawler.Preview) -> str:
+    """What to do, next to the setting a failed check names."""
+    if found.bad_selector:
+        return "Проверка: этот селектор записан с ошибкой — проверьте точки, скобки и кавычки."
+    if found.field == "title" and found.matched:
+        return "Проверка: записи нашлись, но заголовков по этому селектору в них нет — уточните его."
+    return ("Проверка: по этой настройке на странице ничего не нашлось. Откройте страницу в браузере "
+            "(правая кнопка мыши → «Просмотреть код») и уточните селектор.")
+
+
 def _saved_message(saved: SavedSource) -> None:
-    msg = "Источник сохранён."
+    msg = f"Источник «{saved.source.name}» сохранён."
     if saved.lookup is not None and saved.lookup.feed_url and saved.source.feed_url:
         msg += f" Найдена лента: {saved.source.feed_url}"
     flash(msg, "ok")
@@ -121,22 +207,48 @@ def _saved_message(saved: SavedSource) -> None:
 def _form_page(source_id: int | None) -> Any:
     app = core()
     errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        form = SourceForm.of_request(request.form)
-        try:
-            saved = save_source(app, source_id, form)
-        except SourceRefusedError as exc:
-            errors = exc.russian()
-        else:
-            _saved_message(saved)
-            return redirect(url_for("sources.sources"))
-    elif source_id is not None:
+    preview: SourcePreview | None = None
+    switched = None
+    offer_kinds: tuple[str, ...] = ()
+    status = 200
+    stored_tz = None
+    if source_id is not None:
         with session_scope(app.engine) as s:
-            form = SourceForm.of_source(get_source_by_id(s, source_id))
+            row = get_source_by_id(s, source_id)
+            stored = SourceForm.of_source(row)
+            stored_tz = row.timezone
+    if request.method == "POST":
+        form = SourceForm.of_request(request.form, timezone=stored_tz)
+        action = request.form.get("action", "save")
+        wanted = request.form.get("switch_kind")
+        if wanted in CRAWLER_KINDS:  # «добавить как страницу»: the same form, another kind, nothing saved
+            form = replace(form, kind=wanted, settings={})
+            switched = wanted
+        elif action == "preview":
+            preview = preview_source(app, form)
+            errors = {k: [v] for k, v in preview.errors.items()}
+        else:
+            problems = settings_problems(form.kind, form.settings) if form.kind in CRAWLER_KINDS else {}
+            try:
+                if problems:
+                    raise SourceRefusedError([SourceProblem(f"settings.{k}", k, v) for k, v in problems.items()])
+                saved = save_source(app, source_id, form)
+            except SourceRefusedError as exc:
+                errors = exc.russian()
+                if feeds.NO_FEED in exc.problems:
+                    offer_kinds = ("page", "listing")
+                status = 400
+            else:
+                _saved_message(saved)
+                return redirect(url_for("sources.sources"))
     else:
-        form = SourceForm()
+        form = stored if source_id is not None else SourceForm()
+    setting_errors = {k.removeprefix("settings."): v[0] for k, v in errors.items() if k.startswith("settings.")}
+    kind_forms = [kind_fields(k, form.settings if k == form.kind else None,
+                              setting_errors if k == form.kind else None) for k in CRAWLER_KINDS]
     return render_template("source_form.html", form=form, errors=errors, source_id=source_id, topics=topics(),
-                           kinds=KIND_LABELS), (400 if errors else 200)
+                           kinds=KIND_LABELS, kind_forms=kind_forms, preview=preview, switched=switched,
+                           offer_kinds=offer_kinds, checked_at=app.now()), status
 
 
 @bp.route("/sources/new", methods=["GET", "POST"])

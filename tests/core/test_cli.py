@@ -79,18 +79,18 @@ def test_items_list_filters_and_review(tmp_path: Path) -> None:
         )
         store_items(s, src, prepared.items, now=app.now())
     dispose_engines()
-    rows = json.loads(run("items", "list", "--json", "--config", str(cfg)).output)
+    rows = json.loads(run("items", "list", "--json", "--config", str(cfg)).output)["items"]
     assert len(rows) == 2
     for key in ("id", "source", "url", "title", "summary_text", "published_at", "topics", "is_new_service",
                 "cluster_id", "status"):
         assert key in rows[0]
-    svc = json.loads(run("items", "list", "--new-services", "--json", "--config", str(cfg)).output)
+    svc = json.loads(run("items", "list", "--new-services", "--json", "--config", str(cfg)).output)["items"]
     assert [r["url"] for r in svc] == ["https://sfr.gov.ru/1"]
-    tr = json.loads(run("items", "list", "--topic", "transport", "--json", "--config", str(cfg)).output)
+    tr = json.loads(run("items", "list", "--topic", "transport", "--json", "--config", str(cfg)).output)["items"]
     assert [r["url"] for r in tr] == ["https://sfr.gov.ru/2"]
     r = run("items", "approve", str(svc[0]["id"]), "--config", str(cfg))
     assert r.exit_code == 0
-    appr = json.loads(run("items", "list", "--status", "approved", "--json", "--config", str(cfg)).output)
+    appr = json.loads(run("items", "list", "--status", "approved", "--json", "--config", str(cfg)).output)["items"]
     assert [a["id"] for a in appr] == [svc[0]["id"]] and appr[0]["reviewed_by"] == "cli"
     r = CliRunner().invoke(main, ["items", "reject", "999", "--config", str(cfg)])
     assert r.exit_code == 1 and "#999" in r.output

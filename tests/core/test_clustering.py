@@ -69,7 +69,7 @@ def shared_vocabulary_batches(n: int, *, seed: int = 1, sources: int = 200) -> l
     rng = random.Random(seed)
     per = n // sources
     return [
-        [(s, item(s * per + j, " ".join(rng.sample(SHARED, rng.randint(6, 10))).capitalize(),
+        [(s, item(s * per + j + 1, " ".join(rng.sample(SHARED, rng.randint(6, 10))).capitalize(),
                   T0 - timedelta(hours=j, minutes=rng.randrange(60))))
          for j in range(per)]
         for s in range(sources)
@@ -94,9 +94,11 @@ def cluster(batches: Sequence[Batch], candidates: CandidateIndex | list[ClusterC
 
 
 def test_shared_vocabulary_clusters_in_bounded_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """10,000 headlines from 25 shared words: every title shares stems with every other, yet each
-    new item is compared with at most CLUSTER_MAX_COMPARED stored ones (about 0.2 s of CPU here;
-    the stem index before issue 13 made 2 million comparisons, over 50 s)."""
+    """10,000 headlines of 6–10 of the 25 shared words, all in one window (the worst shape: every
+    title shares most of its stems with thousands of others): each new item is compared with at
+    most CLUSTER_MAX_COMPARED stored ones. About 0.5 s of CPU on the shared 2-core machine (best
+    of three runs: a burst of load on the other core inflates CPU time too, by up to 1.6× here); the stem index
+    before issue 13 made 12.6 million comparisons here, 330 s."""
     batches = shared_vocabulary_batches(10_000)
     compared = 0
 
@@ -106,14 +108,17 @@ def test_shared_vocabulary_clusters_in_bounded_time(monkeypatch: pytest.MonkeyPa
         return titles_similar(a, b)
 
     monkeypatch.setattr(pipeline, "titles_similar", counting)
-    block_keys.cache_clear()
-    start = time.process_time()
-    clusters = cluster(batches, CandidateIndex())
-    cpu = time.process_time() - start
+    runs: list[float] = []
+    for _ in range(3):
+        compared = 0
+        block_keys.cache_clear()  # a cold index: each title's keys computed once, as in a poll
+        start = time.process_time()
+        clusters = cluster(batches, CandidateIndex())
+        runs.append(time.process_time() - start)
     assert len(clusters) == 10_000
     assert compared <= 10_000 * CLUSTER_MAX_COMPARED
-    assert compared < 300_000, compared  # about 110,000: the caps hold, not just the bound
-    assert cpu < 1.0, f"{cpu:.2f} s of CPU for 10,000 items"
+    assert compared < 100_000, compared  # about 67,000: most items stop well before the cap
+    assert min(runs) < 1.0, f"{runs} s of CPU for 10,000 items"
 
 
 def test_index_finds_the_same_clusters_as_comparing_every_pair() -> None:
@@ -182,16 +187,23 @@ def test_titles_meet_in_a_bucket_within_two_stems_each_way(a: str, b: str, meet:
     assert bool(set(block_keys(title_key(a))) & set(block_keys(title_key(b)))) is meet
 
 
-def test_one_headline_from_many_sources_is_one_cluster_with_capped_buckets() -> None:
-    """Syndicated news: 300 sources carry the same headline; every bucket stays at its cap and
-    each new copy is compared with at most CLUSTER_MAX_COMPARED of the earlier ones."""
+def test_one_headline_from_many_sources_is_one_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Syndicated news: 300 sources carry the same headline; each copy is compared with at most
+    CLUSTER_MAX_COMPARED earlier ones, and all end in the first one's cluster."""
     title = "Жители Омской области могут подать заявление на выплату через Госуслуги"
-    batches = [[(s, item(s, title + "!" * (s % 2), T0 + timedelta(minutes=s)))] for s in range(300)]
+    batches = [[(s, item(s, title + "!" * (s % 2), T0 + timedelta(minutes=s)))] for s in range(1, 301)]
+    compared = 0
+
+    def counting(a: str, b: str) -> bool:
+        nonlocal compared
+        compared += 1
+        return titles_similar(a, b)
+
+    monkeypatch.setattr(pipeline, "titles_similar", counting)
     index = CandidateIndex()
-    clusters = cluster(batches, index)
-    assert set(clusters.values()) == {0}
-    assert len(index.near(title_key(title), source_id=999, when=T0)) <= CLUSTER_MAX_COMPARED
-    assert all(len(b) < BLOCK_BUCKET_CAP for b in index._earlier.values())
+    assert set(cluster(batches, index).values()) == {1}
+    assert compared <= 300 * CLUSTER_MAX_COMPARED
+    assert len(index.near(title_key(title), source_id=999, when=T0)) == min(BLOCK_BUCKET_CAP, CLUSTER_MAX_COMPARED)
 
 
 def test_undated_and_out_of_window_candidates() -> None:

@@ -96,7 +96,7 @@ def test_cli_crawl_json(tmp_path: Path, server: LocalServer, corpus: Path) -> No
         "name": "mintrud-docs", "kind": "listing", "outcome": "ok", "error": None, "pages": 1, "entries": 2,
         "added": 2, "updated": 0, "unchanged": 0, "rejected": 0, "warnings": [], "note": None}]
     assert Path(out["log"]).is_file()
-    listed = json.loads(runner.invoke(main, ["--config", str(cfg), "items", "list", "--json"]).output)
+    listed = json.loads(runner.invoke(main, ["--config", str(cfg), "items", "list", "--json"]).output)["items"]
     assert len(listed) == 2 and all(i["source"] == "mintrud-docs" for i in listed)
     # an unknown name is reported and exits 1
     bad = runner.invoke(main, ["--config", str(cfg), "crawl", "no-such-source", "--json"])

@@ -229,3 +229,23 @@ def test_password_change_ends_other_sessions(web: Flask, users: App) -> None:
     with session_scope(users.engine) as s:
         add_user(s, "librarian", "new-password-2")
     assert c.get("/").status_code == 302
+
+
+def test_the_manager_attaches_a_librarian_to_her_library(web: Flask, users: App) -> None:
+    from ecitizen.programme import seed_libraries
+
+    with session_scope(users.engine) as s:
+        seed_libraries(s, users.config.libraries, now=users.now())
+    lib_id = users.config.libraries[0].id
+    mgr = web.test_client()
+    login(mgr, "manager")
+    page = mgr.get("/users").get_data(as_text=True)
+    assert "Библиотека сотрудника librarian" in page
+    r = mgr.post("/users/librarian/library", data={"csrf_token": csrf_of(page), "library_id": lib_id})
+    assert r.status_code == 302
+    with session_scope(users.engine) as s:
+        assert get_user(s, "librarian").library_id == lib_id
+    r = mgr.post("/users/manager/library", data={"csrf_token": csrf_of(page), "library_id": lib_id})
+    assert r.status_code == 302
+    with session_scope(users.engine) as s:
+        assert get_user(s, "manager").library_id is None
