@@ -2,8 +2,10 @@
 
 Owns the orchestration only: which links are due, running the :class:`~archive.probe.Prober`
 on an asyncio loop, change detection (main text re-extracted only when the page fingerprint
-moved, in a worker thread), and writing each batch of results in one transaction (a killed run
-loses at most the batch in flight, never half a link). Decisions come from :mod:`archive.decide`.
+moved: in a worker thread, or — when many pages need it, as on the first check of new links —
+in worker processes, :class:`TextExtractors`), and writing each batch of results in one
+transaction (a killed run loses at most the batch in flight, never half a link). Decisions come
+from :mod:`archive.decide`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import concurrent.futures
 import contextlib
 import itertools
 import logging
+import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +29,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ecitizen.app import App
+from ecitizen.archive import page
 from ecitizen.archive import status as st
 from ecitizen.archive.decide import (
     CheckOutcome,
@@ -35,7 +40,7 @@ from ecitizen.archive.decide import (
     decide_change,
     next_state,
 )
-from ecitizen.archive.page import extract_main_text
+from ecitizen.archive.page import FRAME, analyse_html, extract_main_text
 from ecitizen.archive.probe import HostGates, Prober, ProbeResult
 from ecitizen.config import Config
 from ecitizen.db import session_scope
@@ -239,6 +244,122 @@ def _needs_change_step(task: LinkTask, result: ProbeResult, outcome: CheckOutcom
     return result.fingerprint != task.content_hash or not task.has_main_text
 
 
+#: a run with fewer pages to extract than this stays in one thread (a process costs ~0.3 s to start)
+POOL_MIN_PAGES = 64
+#: a page whose main text takes longer than this is given its visible text instead
+EXTRACT_TIMEOUT = 60.0
+
+
+def extractor_processes(pages: int, cpus: int | None = None) -> int:
+    """How many main-text worker processes a run with ``pages`` pages to extract starts: none for
+    a few pages or one core; else one per core but the one the event loop needs, at least one."""
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    if pages < POOL_MIN_PAGES or cpus < 2:
+        return 0
+    return max(1, min(cpus - 1, 4, pages // POOL_MIN_PAGES))
+
+
+class _Worker:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        assert proc.stdin is not None and proc.stdout is not None
+        self.stdin = proc.stdin
+        self.stdout = proc.stdout
+
+    async def extract(self, html: str) -> str:
+        data = html.encode("utf-8", "replace")
+        self.stdin.write(FRAME.pack(len(data)) + data)
+        await self.stdin.drain()
+        size = FRAME.unpack(await self.stdout.readexactly(FRAME.size))[0]
+        return (await self.stdout.readexactly(size)).decode("utf-8", "replace")
+
+
+class TextExtractors:
+    """Main-text extraction (trafilatura: CPU-bound, 1–200 ms a page) beside the event loop.
+
+    With ``processes`` > 0 the pages go to worker processes, so the first check of a new catalogue
+    (a baseline for every page) does not take the event loop's core: plain
+    ``python -P archive/page.py`` children speaking length-prefixed frames over their pipes
+    (:func:`ecitizen.archive.page.serve_frames`), started on first use — not ``multiprocessing``,
+    so nothing of the caller's ``__main__`` is imported (a script without the
+    ``if __name__ == "__main__"`` guard works) and a worker loads lxml and trafilatura only. A
+    worker that cannot start, fails or dies is dropped and its pages go to the thread: a link never
+    fails for it. Without processes, one thread (every extra thread would take the GIL from the
+    event loop).
+    """
+
+    def __init__(self, processes: int, thread: concurrent.futures.Executor) -> None:
+        self.processes = processes
+        self.thread = thread
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._workers: list[_Worker] = []
+        self._starting: asyncio.Task[None] | None = None
+        #: pages extracted in worker processes (the rest: in the thread)
+        self.in_processes = 0
+
+    async def _start(self) -> None:
+        idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        for _ in range(self.processes):
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-P", page.__file__, stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            except OSError as exc:
+                log.warning("main-text worker did not start (%s); extracting in a thread", exc)
+                break
+            worker = _Worker(proc)
+            self._workers.append(worker)
+            idle.put_nowait(worker)
+        self._idle = idle
+
+    async def extract(self, html: str) -> str:
+        loop = asyncio.get_running_loop()
+        if self.processes > 0:
+            if self._starting is None:
+                self._starting = asyncio.create_task(self._start())
+            await self._starting
+        if self._idle is None or not self._workers:
+            return await loop.run_in_executor(self.thread, extract_main_text, html)
+        worker = await self._idle.get()
+        try:
+            async with asyncio.timeout(EXTRACT_TIMEOUT):
+                text = await worker.extract(html)
+        except TimeoutError:
+            self._drop(worker, "took too long")
+            return analyse_html(html).text
+        except (OSError, EOFError, asyncio.IncompleteReadError) as exc:
+            self._drop(worker, f"failed: {exc}")
+            return await loop.run_in_executor(self.thread, extract_main_text, html)
+        self._idle.put_nowait(worker)
+        self.in_processes += 1
+        return text
+
+    def _drop(self, worker: _Worker, why: str) -> None:
+        log.warning("main-text worker %s; %d left", why, len(self._workers) - 1)
+        with contextlib.suppress(ProcessLookupError):
+            worker.proc.kill()
+        self._workers.remove(worker)
+        if not self._workers and self._idle is not None:
+            self._idle = None  # the rest go to the thread
+
+    async def aclose(self) -> None:
+        """End the workers: their input closes, they exit (killed after a few seconds)."""
+        if self._starting is not None:
+            with contextlib.suppress(Exception):
+                await self._starting
+        for worker in self._workers:
+            worker.stdin.close()
+        for worker in self._workers:
+            try:
+                async with asyncio.timeout(5):
+                    await worker.proc.wait()
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    worker.proc.kill()
+                await worker.proc.wait()
+        self._workers = []
+
+
 async def _run(app: App, tasks: list[LinkTask], now: datetime, hosts: Mapping[str, str] | None,
                gates: GatesFactory | None = None) -> list[LinkResult]:
     cfg = app.config
@@ -248,8 +369,10 @@ async def _run(app: App, tasks: list[LinkTask], now: datetime, hosts: Mapping[st
     pending_writes: list[asyncio.Future[None]] = []
     batch: list[_Write] = []
     writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="links-writer")
-    # one thread: trafilatura is CPU-bound and every extra thread takes the GIL from the event loop
+    # one thread: trafilatura is CPU-bound and every extra thread takes the GIL from the event loop;
+    # worker processes when many pages need a main text (the first check of new links)
     extractor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="links-text")
+    extractors = TextExtractors(extractor_processes(sum(1 for t in tasks if not t.has_main_text)), extractor)
 
     def flush() -> None:
         nonlocal batch
@@ -269,9 +392,12 @@ async def _run(app: App, tasks: list[LinkTask], now: datetime, hosts: Mapping[st
         outcome = classify_check(obs)
         content_hash, main_text, changed = (None, None, None)
         if _needs_change_step(task, probe, outcome):
-            main = await loop.run_in_executor(extractor, extract_main_text, probe.html)
-            content_hash, main_text, changed = await loop.run_in_executor(
-                writer, _compare, app, task, probe, main, cfg.links.change_threshold)
+            main = await extractors.extract(probe.html)
+            if task.has_main_text:  # the old baseline is read (and diffed) off the event loop
+                content_hash, main_text, changed = await loop.run_in_executor(
+                    writer, _compare, app, task, probe, main, cfg.links.change_threshold)
+            else:  # the first baseline: nothing to read or compare
+                content_hash, main_text, changed = probe.fingerprint, main, None
         transition = next_state(task.state, outcome, rules, now)
         events = transition.events + ((changed,) if changed else ())
         batch.append(_Write(task, outcome, obs.method, obs.elapsed_ms, obs.attempts, transition.state,
@@ -308,6 +434,7 @@ async def _run(app: App, tasks: list[LinkTask], now: datetime, hosts: Mapping[st
         flush()
         await asyncio.gather(*pending_writes)
     finally:
+        await extractors.aclose()
         writer.shutdown(wait=True)
         extractor.shutdown(wait=True)
     return results

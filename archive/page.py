@@ -1,20 +1,24 @@
 """Pure page analysis: title, first heading, canonical link, visible-text fingerprint, main text.
 
-Input is bytes of an HTML page (already capped by the adapter); nothing here does I/O.
+Input is bytes of an HTML page (already capped by the adapter); nothing here does I/O except
+:func:`serve_frames`, the loop of a main-text worker process (run as ``python -P page.py``).
 The fingerprint is cheap (lxml, ~0.1 ms for a small page) and gates the expensive main-text
 extraction (trafilatura, 1–200 ms): the main text is only re-extracted when the fingerprint moved.
+
+The module imports only lxml at the top (the project's modules and trafilatura when used), so a
+worker process started from this file loads lxml and trafilatura and nothing of the project.
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
+import sys
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import lxml.html
 from lxml import etree
-
-from ecitizen.archive.textdiff import normalise_text
-from ecitizen.textcodec import decode_html
 
 
 @dataclass(frozen=True)
@@ -27,12 +31,16 @@ class PageInfo:
 
     @property
     def fingerprint(self) -> str:
+        from ecitizen.archive.textdiff import normalise_text
+
         return hashlib.sha256(normalise_text(self.text).encode("utf-8")).hexdigest()
 
 
 def decode_body(body: bytes, charset: str | None) -> str:
     """The page's text: the core's one decoder (:func:`ecitizen.textcodec.decode_html`), which checks
     the header and meta charsets against the bytes and tolerates a character cut at the cap."""
+    from ecitizen.textcodec import decode_html
+
     return decode_html(body, charset).text
 
 
@@ -69,3 +77,40 @@ def extract_main_text(html: str) -> str:
     if text:
         return text
     return analyse_html(html).text
+
+
+# -- the main-text worker process ------------------------------------------------------------------
+
+#: a frame: 4-byte big-endian length, then that many bytes of UTF-8 (HTML in, main text out)
+FRAME = struct.Struct(">I")
+
+
+def _read_exactly(stream: BinaryIO, n: int) -> bytes | None:
+    data = b""
+    while len(data) < n:
+        chunk = stream.read(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def serve_frames(stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """A worker's loop: read an HTML frame, answer its main-text frame, until the input ends
+    (the checker closed the pipe, or died)."""
+    while True:
+        head = _read_exactly(stdin, FRAME.size)
+        if head is None:
+            return
+        body = _read_exactly(stdin, FRAME.unpack(head)[0])
+        if body is None:
+            return
+        text = extract_main_text(body.decode("utf-8", "replace")).encode("utf-8")
+        stdout.write(FRAME.pack(len(text)) + text)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    import trafilatura  # noqa: F401 - loaded before the first page, not during it
+
+    serve_frames(sys.stdin.buffer, sys.stdout.buffer)

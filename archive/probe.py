@@ -39,7 +39,8 @@ from yarl import URL
 from ecitizen.archive.decide import HostBaseline, Observation, prefers_head, resolve_location
 from ecitizen.archive.page import analyse_html, decode_body
 from ecitizen.config import HttpConfig, LinksConfig
-from ecitizen.netguard import HostTable, NetGuard, UnsafeTargetError
+from ecitizen.errors import UnsafeTargetError
+from ecitizen.netguard import HostTable, NetGuard
 from ecitizen.urls import is_http_url
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import re
 import statistics
 import subprocess
@@ -154,6 +155,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.smoke:
         args.pages, args.bench_seconds = 3, 1
+    load_before = os.getloadavg()[0]
     ours = run_ours(args.pages)
     ours_rate = ours["pages"] / ours["crawl_s"] * 60
     ours_wall_rate = ours["pages"] / ours["wall_s"] * 60
@@ -168,6 +170,7 @@ def main() -> None:
     bench = run_scrapy_bench(args.bench_seconds)
     median = f"{bench['median_rate']:.0f} pages/min" if bench["median_rate"] else "n/a (run too short)"
     print(f"scrapy bench ({args.bench_seconds} s): median {median}, overall {bench['overall_rate']:.0f} pages/min")
+    print(f"machine: {os.cpu_count()} cores, load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after")
     ref = bench["overall_rate"] or bench["median_rate"]
     if ref:
         print(f"ratio crawl / scrapy bench (overall): {ours_rate / ref:.2f}   end-to-end: {ours_wall_rate / ref:.2f}"

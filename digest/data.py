@@ -91,10 +91,12 @@ def load_source_health(session: Session) -> list[SourceHealth]:
     ]
 
 
-def load_pending(session: Session) -> PendingReview:
-    row = session.exec(
-        select(func.count(), func.min(Item.fetched_at)).where(Item.status == "new")
-    ).one()
+def load_pending(session: Session, *, until: datetime | None = None) -> PendingReview:
+    """Items waiting for review (status ``new``); with ``until``, those that arrived before it."""
+    q = select(func.count(), func.min(Item.fetched_at)).where(Item.status == "new")
+    if until is not None:
+        q = q.where(col(Item.fetched_at) < until)
+    row = session.exec(q).one()
     count, oldest = row
     if oldest is not None and oldest.tzinfo is None:  # min() bypasses the column type
         from datetime import UTC
@@ -113,17 +115,18 @@ def link_report_data(report: LinkReport) -> LinkReportData:
         LinkNeed(
             url=display_url(a.url), title=a.title, status=a.status, explanation=a.explanation,
             proposed_url=display_url(a.proposed_url) if a.proposed_url else None, since=a.since,
-            detail=a.detail, diff=a.diff_text,
+            detail=a.detail, diff=a.diff_text, href=a.url, proposed_href=a.proposed_url or "",
         )
         for a in report.needs_attention
     )
     changes = tuple(
         LinkChange(url=display_url(e.url), title=e.title, at=e.at, kind=e.kind, summary=e.summary,
-                   diff=e.diff_text)
+                   diff=e.diff_text, href=e.url)
         for e in report.recent_events
     )
     unreviewed = tuple(
-        UnreviewedLink(url=display_url(u.url), title=u.title, added_at=u.added_at, reviewed_at=u.reviewed_at)
+        UnreviewedLink(url=display_url(u.url), title=u.title, added_at=u.added_at, reviewed_at=u.reviewed_at,
+                       href=u.url)
         for u in report.oldest_unreviewed
     )
     oldest = (unreviewed[0].reviewed_at or unreviewed[0].added_at) if unreviewed else None

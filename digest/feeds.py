@@ -214,7 +214,12 @@ def widget_js() -> bytes:
 
 
 def load_public_items(session: Any, *, limit: int = 500) -> list[ItemView]:
-    """Approved items, newest first, for the feed (the adapter for ``publish`` and the web)."""
+    """The ``limit`` newest approved items, for the feed (the adapter for ``publish`` and the web).
+
+    A keyset read of about ``limit`` rows (:func:`ecitizen.queries.list_items` with a limit), so
+    building the feeds costs the same at 300,000 items as at 300; the web's public cache watches
+    the same window (:func:`ecitizen.queries.public_content_version`).
+    """
     from ecitizen.digest.data import item_view
     from ecitizen.queries import ItemFilter, list_items
 

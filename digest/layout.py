@@ -37,7 +37,31 @@ POSTER_SIZES = ("A4", "A3")
 MM = 72 / 25.4
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-_CUT_PUNCT = " ,;:—–-."
+_CUT_PUNCT = " ,;:—–-.\u00a0"
+
+NBSP = "\u00a0"
+#: short words a Russian line never ends with: joined to the next word by a no-break space
+_BOUND = ("в", "во", "к", "ко", "с", "со", "о", "об", "обо", "у", "и", "а", "но", "на", "по", "за", "из",
+          "от", "до", "не", "ни", "для", "без", "под", "над", "при", "про")
+_BIND_NEXT = re.compile(r"(?<!\S)(" + "|".join(_BOUND) + r")\s+(?=\S)", re.IGNORECASE)
+_NUMBER_WORD = re.compile(r"(?<=\d)\s+(?=[^\W\d_])")  # 1 декабря, 2026 года, 5 минут
+_BEFORE_DASH = re.compile(r"\s+(?=—)")
+#: a shortened text does not end with these either («… без визита в…», «… через…»)
+_NOT_LAST = frozenset(_BOUND) | {"через", "после", "перед", "около", "между", "вместо", "или", "либо", "что",
+                                 "чтобы", "как", "если", "когда", "где", "который", "которая", "которые"}
+
+
+def typograph(text: str) -> str:
+    """No-break spaces where Russian typesetting keeps words together: after short prepositions
+    and conjunctions, between a number and its word, before a dash."""
+    text = _BIND_NEXT.sub(lambda m: m.group(1) + NBSP, text)
+    text = _NUMBER_WORD.sub(NBSP, text)
+    return _BEFORE_DASH.sub(NBSP, text)
+
+
+def _ends_with_function_word(words: Sequence[str]) -> bool:
+    last = words[-1].split(NBSP)[-1].strip(_CUT_PUNCT + "«»\"'()").lower() if words else ""
+    return last in _NOT_LAST
 
 
 @dataclass(frozen=True)
@@ -135,6 +159,8 @@ def cut_to_lines(text: str, *, max_lines: int, width_em: float, bold: bool, max_
         return text
     words = text.split(" ")
     for k in range(len(words) - 1, 0, -1):
+        if k > 1 and _ends_with_function_word(words[:k]):
+            continue
         candidate = " ".join(words[:k]).rstrip(_CUT_PUNCT) + "…"
         if len(candidate) <= max_chars and line_count(candidate, width_em=width_em, bold=bold) <= max_lines:
             return candidate
@@ -172,7 +198,9 @@ def _sentences_that_fit(summary: str, *, max_lines: int, width_em: float, max_ch
 def fit_explanation(explanation: str, summary: str, *, lines: int, g: PosterGeometry) -> tuple[str, bool, str]:
     """(text, shortened, text_from) for ``lines`` lines: the person-written explanation cut at a word,
     else whole sentences from the start of the summary (the first one cut only when it alone is
-    too long)."""
+    too long). No lines: nothing printed (shortened when there was something to print)."""
+    if lines <= 0:
+        return "", bool(explanation or summary), "explanation" if explanation else "summary" if summary else ""
     if explanation:
         text = cut_to_lines(explanation, max_lines=lines, width_em=g.text_em, bold=False, max_chars=POSTER_TEXT_MAX)
         return text, text != explanation, "explanation"

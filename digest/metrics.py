@@ -85,9 +85,12 @@ def _table(bold: bool) -> dict[str, float]:
     return {ch: units / 32 for units, chars in widths.items() for ch in chars}
 
 
+_SPACES = frozenset(" \u00a0")
+
+
 def char_em(ch: str, *, bold: bool) -> float:
     """The advance of one character in em."""
-    if ch == " ":
+    if ch in _SPACES:
         return _SPACE[bold]
     return _table(bold).get(ch, _UNKNOWN)
 
@@ -96,12 +99,13 @@ def text_em(text: str, *, bold: bool) -> float:
     """The advance of ``text`` in em (no line breaks)."""
     table = _table(bold)
     space = _SPACE[bold]
-    return sum(space if ch == " " else table.get(ch, _UNKNOWN) for ch in text)
+    return sum(space if ch in _SPACES else table.get(ch, _UNKNOWN) for ch in text)
 
 
 def wrap_lines(text: str, *, width_em: float, bold: bool) -> list[str]:
     """The lines a greedy word wrap gives at ``width_em`` (as browsers wrap at spaces, with
-    ``hyphens: none``); a word longer than a line is broken anywhere (``overflow-wrap: anywhere``)."""
+    ``hyphens: none``; a no-break space joins); a word longer than a line is broken anywhere
+    (``overflow-wrap: anywhere``)."""
     lines: list[str] = []
     current = ""
     current_w = 0.0

@@ -112,6 +112,12 @@ def last_complete_week(now: datetime, tz: tzinfo) -> Period:
     return week_period(f"{y}-W{w:02d}", tz)
 
 
+def current_week(now: datetime, tz: tzinfo) -> Period:
+    """The ISO week containing ``now`` (not complete yet)."""
+    y, w, _ = now.astimezone(tz).date().isocalendar()
+    return week_period(f"{y}-W{w:02d}", tz)
+
+
 def previous_month(now: datetime, tz: tzinfo) -> Period:
     first = now.astimezone(tz).date().replace(day=1)
     prev = first - timedelta(days=1)

@@ -29,9 +29,8 @@ from ecitizen.db import session_scope
 from ecitizen.digest.data import load_period_items, topics_of
 from ecitizen.digest.files import out_dir_for, renderer_for
 from ecitizen.digest.layout import (
-    POSTER_ENTRY_LINES,
+    NBSP,
     POSTER_TEXT_MAX,
-    POSTER_TITLE_LINES,
     POSTER_TITLE_MAX,
     PosterGeometry,
     geometry_for,
@@ -270,19 +269,27 @@ class PosterRun:
         return {**self.preview.as_json(), "files": [str(p) for p in self.paths], "recorded": self.recorded}
 
 
-def _notes(e_title_shortened: bool, e_text_shortened: bool, text_from: str) -> tuple[str, ...]:
+def _notes(title_shortened: bool, text_shortened: bool, text_from: str) -> tuple[str, ...]:
+    """What the manager can do about an entry, in Russian."""
     notes: list[str] = []
-    if e_title_shortened:
-        notes.append(f"заголовок сокращён: на плакате до {POSTER_TITLE_MAX} знаков и {POSTER_TITLE_LINES} строк "
-                     "— напишите для плаката заголовок короче")
-    if e_text_shortened:
-        notes.append(f"пояснение сокращено: на плакате до {POSTER_TEXT_MAX} знаков, вместе с заголовком "
-                     f"до {POSTER_ENTRY_LINES} строк")
-    if text_from == "summary":
+    if title_shortened:
+        notes.append(f"заголовок сокращён, чтобы поместиться на лист: напишите для плаката заголовок "
+                     f"до {POSTER_TITLE_MAX} знаков")
+    if text_shortened and text_from == "explanation":
+        notes.append(f"пояснение сокращено, чтобы поместиться на лист: сделайте его короче "
+                     f"(до {POSTER_TEXT_MAX} знаков)")
+    elif text_shortened:
+        notes.append(f"пояснения нет, а начало новости пришлось сократить: напишите пояснение "
+                     f"(до {POSTER_TEXT_MAX} знаков)")
+    elif text_from == "summary":
         notes.append("пояснения нет — напечатано начало новости")
     elif not text_from:
-        notes.append("пояснения нет")
+        notes.append("пояснения нет — напечатан только заголовок")
     return tuple(notes)
+
+
+def _plain(text: str) -> str:
+    return text.replace(NBSP, " ")
 
 
 def account(choice: PosterChoice, plans: Sequence[PosterPlan] = ()) -> tuple[PosterItem, ...]:
@@ -300,8 +307,9 @@ def account(choice: PosterChoice, plans: Sequence[PosterPlan] = ()) -> tuple[Pos
         title_cut = any(v.title_shortened for v in seen)
         text_cut = any(v.text_shortened for v in seen)
         items.append(PosterItem(
-            item_id=e.item.id, url=e.item.url, title=e.full_title, text=e.full_text,
-            status=SHORTENED if title_cut or text_cut else FITTED, printed_title=e.title, printed_text=e.text,
+            item_id=e.item.id, url=e.item.url, title=_plain(e.full_title), text=_plain(e.full_text),
+            status=SHORTENED if title_cut or text_cut else FITTED, printed_title=_plain(e.title),
+            printed_text=_plain(e.text),
             title_shortened=title_cut, text_shortened=text_cut, text_from=e.text_from,
             is_new_service=e.is_new_service, notes=_notes(title_cut, text_cut, e.text_from),
         ))

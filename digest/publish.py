@@ -2,7 +2,9 @@
 
 Writes (atomically, so a reader never sees half a file): ``feed.atom``, ``feed.rss``,
 ``feed.json``, ``widget.html``, ``widget.js``, ``links.html`` (the archive's public link
-catalogue), ``posters/`` (the latest month's PDFs already made by ``poster``), ``index.html``.
+catalogue), ``results-<year>.html`` (the programme's results page, ``programme.render_results_html``:
+this year, and the last one in January), ``posters/`` (the latest month's PDFs already made by
+``poster``), ``index.html``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ecitizen.db import session_scope
 from ecitizen.digest.feeds import FEED_FILES, build_feeds, load_public_items, render_widget_html, widget_js
 from ecitizen.digest.files import out_dir_for, renderer_for
 from ecitizen.files import write_atomic
+from ecitizen.programme import render_results_html
 
 log = logging.getLogger("ecitizen.digest")
 
@@ -44,18 +47,28 @@ def latest_posters(config: Config) -> list[Path]:
     return []
 
 
+def results_years(local_now: datetime) -> list[int]:
+    """The years whose results page is kept up to date: this one, and in January the last one
+    too (its December figures are still being entered)."""
+    year = local_now.year
+    return [year - 1, year] if local_now.month == 1 else [year]
+
+
 def publish(app: App, *, out_dir: Path) -> list[Path]:
     out = Path(out_dir)
     now = app.now()
     config = app.config
+    years = results_years(now.astimezone(config.tz))
     with session_scope(app.engine) as session:
         items = load_public_items(session)
         links_html = render_links_html(session, config, now=now)
+        results = {year: render_results_html(session, config, year, now) for year in years}
     feeds = build_feeds(items, config=config, now=now)
     paths = [write_atomic(out / FEED_FILES[k], data) for k, data in feeds.items()]
     paths.append(write_atomic(out / "widget.html", render_widget_html(items, config=config, now=now)))
     paths.append(write_atomic(out / "widget.js", widget_js()))
     paths.append(write_atomic(out / "links.html", links_html))
+    paths.extend(write_atomic(out / f"results-{year}.html", html) for year, html in results.items())
     posters: list[str] = []
     for pdf in latest_posters(config):
         if pdf.resolve().parent == (out / "posters").resolve():
@@ -70,5 +83,5 @@ def publish(app: App, *, out_dir: Path) -> list[Path]:
 
     count = len(select_feed(items))
     paths.append(write_atomic(out / "index.html", renderer_for(config).render(
-        "index.html", generated_at=now, count=count, posters=posters)))
+        "index.html", generated_at=now, count=count, posters=posters, results=sorted(results, reverse=True))))
     return paths

@@ -44,7 +44,25 @@ def _filters(tz: Any) -> dict[str, Callable[..., Any]]:
         local = value.astimezone(tz)
         return f"{format_ru_date(local)}, {local:%H:%M}"
 
-    return {"ru_date": ru_date, "ru_datetime": ru_datetime}
+    return {"ru_date": ru_date, "ru_datetime": ru_datetime, "href": href, "sentence": sentence}
+
+
+def sentence(text: str) -> str:
+    """``text`` ending with a full stop, unless it already ends a sentence (``… 2026 г.``)."""
+    text = (text or "").rstrip()
+    return text if not text or text[-1] in ".!?…" else text + "."
+
+
+def href(url: str | None) -> str:
+    """``url`` when it is an http(s) address (safe in ``href``), else ``""``: a feed's
+    ``javascript:`` link never becomes a link in a mail or on a page."""
+    from urllib.parse import urlsplit
+
+    value = (url or "").strip()
+    try:
+        return value if urlsplit(value).scheme in ("http", "https") and "//" in value else ""
+    except ValueError:
+        return ""
 
 
 class Renderer:

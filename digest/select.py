@@ -34,6 +34,7 @@ from ecitizen.digest.layout import (
     fit_explanation,
     join_parts,
     pack_columns,
+    typograph,
 )
 from ecitizen.digest.metrics import line_count
 from ecitizen.digest.periods import Period
@@ -117,6 +118,9 @@ class LinkNeed:
     since: datetime | None = None
     detail: str = ""
     diff: str | None = None
+    #: the addresses as links (``url``/``proposed_url`` are shown with Cyrillic hosts)
+    href: str = ""
+    proposed_href: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class UnreviewedLink:
     title: str
     added_at: datetime | None
     reviewed_at: datetime | None = None
+    href: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,7 @@ class LinkChange:
     kind: str
     summary: str
     diff: str | None = None
+    href: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,8 @@ class Entry:
 
     item: ItemView
     also_in: tuple[str, ...] = ()
+    #: the items this entry stands for (a page that changed three times in the week: 3)
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -268,6 +276,10 @@ class MediaNote:
     month_counts: tuple[MonthCount, ...]
     total: int
     total_new_services: int
+    #: the yearly note: the programme's results in sentences (``programme.results_note``)
+    facts: tuple[str, ...] = ()
+    #: the yearly note: the share of surveyed participants who found the skills useful
+    useful_share: float | None = None
 
 
 # -- text helpers -------------------------------------------------------------------------------
@@ -336,19 +348,38 @@ def collapse_clusters(
     items: Iterable[ItemView], cluster_sources: Mapping[int, Iterable[str]] | None = None
 ) -> list[Entry]:
     """One entry per cluster: approved, then new-service, then earliest item represents it.
+    Items with the same address are one entry too, whatever their clusters (two sources that
+    link the same page).
 
     ``cluster_sources`` names the sources of every member of a cluster, also those outside the
     selection (the same news reported last week by another site)."""
+    items = list(items)
+    parent: dict[int, int] = {}
+
+    def root(k: int) -> int:
+        while parent.setdefault(k, k) != k:
+            k = parent[k]
+        return k
+
+    by_url: dict[str, int] = {}
+    for it in items:
+        key = root(it.cluster_key)
+        if it.url:
+            other = by_url.setdefault(it.url, key)
+            if root(other) != key:
+                parent[key] = root(other)
     groups: dict[int, list[ItemView]] = {}
     for it in items:
-        groups.setdefault(it.cluster_key, []).append(it)
+        groups.setdefault(root(it.cluster_key), []).append(it)
     out: list[Entry] = []
     for members in groups.values():
         members.sort(key=_rep_key)
         rep = members[0]
-        names = {m.source for m in members[1:]} | set((cluster_sources or {}).get(rep.cluster_key, ()))
+        names = {m.source for m in members[1:]}
+        for key in {m.cluster_key for m in members}:
+            names |= set((cluster_sources or {}).get(key, ()))
         others = sorted(names - {rep.source})
-        out.append(Entry(rep, tuple(others)))
+        out.append(Entry(rep, tuple(others), len(members)))
     return out
 
 
@@ -393,40 +424,62 @@ def select_weekly(
     pending: PendingReview,
     cluster_sources: Mapping[int, Iterable[str]] | None = None,
 ) -> WeeklyDigest:
-    """The manager's weekly digest: items that arrived in the week (not rejected)."""
+    """The manager's weekly digest: what arrived in the week (not rejected), and the links and
+    sources as they stood at its end. Every section keeps to the week: a link that broke or a
+    source that failed after it is in the next digest. Each cluster, page and link appears once,
+    and every count is the number of entries of its section."""
     week = [it for it in items if it.status != REJECTED and period.contains(it.fetched_at)]
     changes = [it for it in week if it.kind == "page_change"]
     rest = [it for it in week if it.kind != "page_change"]
     entries = collapse_clusters(rest, cluster_sources)
     services = _newest_first(e for e in entries if e.item.is_new_service)
     news = [e for e in entries if not e.item.is_new_service]
+    pages = _newest_first(_one_per_page(changes))
     failing = sorted(
-        (s for s in sources if s.consecutive_failures > 0),
+        (s for s in sources if s.consecutive_failures > 0
+         and (s.failing_since is None or s.failing_since < period.end)),
         key=lambda s: (s.failing_since is None, s.failing_since or datetime.max, s.name),
     )
+    needs = tuple(n for n in links.needs if n.since is None or n.since < period.end)
+    listed = {n.url for n in needs}
+    events = tuple(c for c in links.changes if (c.at is None or period.contains(c.at)) and c.url not in listed)
+    week_links = replace(links, needs=needs, changes=events)
     counts = {
         "items": len(week),
         "entries": len(entries),
         "new_services": len(services),
         "news": len(news),
-        "page_changes": len(changes),
+        "page_changes": len(pages),
         "duplicates": len(rest) - len(entries),
         "approved": sum(1 for it in week if it.status == APPROVED),
         "awaiting_review": pending.count,
-        "links_need_person": len(links.needs),
-        "link_changes": len(links.changes),
+        "links_need_person": len(needs),
+        "link_changes": len(events),
         "failing_sources": len(failing),
     }
     return WeeklyDigest(
         period=period,
         new_services=tuple(services),
         topics=group_by_topic(news, topics),
-        page_changes=tuple(_newest_first(Entry(it) for it in changes)),
-        links=links,
+        page_changes=tuple(pages),
+        links=week_links,
         failing_sources=tuple(failing),
         pending=pending,
         counts=counts,
     )
+
+
+def _one_per_page(changes: Iterable[ItemView]) -> list[Entry]:
+    """A page that changed several times in the week: one entry, the newest change, with the count."""
+    by_page: dict[str, list[ItemView]] = {}
+    for it in changes:
+        by_page.setdefault(it.url or f"#{it.id}", []).append(it)
+    out = []
+    for members in by_page.values():
+        members.sort(key=lambda it: (it.fetched_at, it.id), reverse=True)
+        out.append(Entry(members[0], tuple(sorted({m.source for m in members[1:]} - {members[0].source})),
+                         len(members)))
+    return out
 
 
 # -- posters ------------------------------------------------------------------------------------
@@ -456,9 +509,9 @@ def choose_poster(
     titles = {t.id: t.title for t in topics}
     entries: list[PosterEntry] = []
     for e in chosen:
-        title = clean_print(e.item.title)
-        explanation = clean_print(e.item.explanation)
-        summary = clean_print(e.item.summary_text)
+        title = typograph(clean_print(e.item.title))
+        explanation = typograph(clean_print(e.item.explanation))
+        summary = typograph(clean_print(e.item.summary_text))
         fit = fit_entry(title, explanation, summary, g)
         entries.append(PosterEntry(
             item=e.item, title=fit.title, text=fit.text,
@@ -503,7 +556,7 @@ def sheet_frame(library: Library, *, period: Period, programme: str, geometry: P
     footer.append(FooterLine(QR_HINT, "hint"))
     footer.append(FooterLine(CLASSES_INVITE))
     footer.append(FooterLine(f"Программа «{programme}»", "small"))
-    return SheetFrame(top=f"Новое в электронных услугах: {period.label_ru}", name=clean_print(library.name),
+    return SheetFrame(top=f"Новое в электронных услугах: {period.label_ru}", name=typograph(clean_print(library.name)),
                       footer=tuple(footer))
 
 
@@ -514,8 +567,9 @@ def _with_text_lines(e: PosterEntry, lines: int, g: PosterGeometry) -> PosterEnt
     return replace(e, text=text, text_shortened=shortened, text_lines=n)
 
 
-def _with_title_lines(e: PosterEntry, lines: int, g: PosterGeometry) -> PosterEntry:
-    title = cut_to_lines(e.full_title, max_lines=lines, width_em=g.title_em, bold=True, max_chars=POSTER_TITLE_MAX)
+def _with_title_lines(e: PosterEntry, lines: int, g: PosterGeometry, *, max_chars: int = POSTER_TITLE_MAX,
+                      ) -> PosterEntry:
+    title = cut_to_lines(e.full_title, max_lines=lines, width_em=g.title_em, bold=True, max_chars=max_chars)
     return replace(e, title=title, title_shortened=title != e.full_title,
                    title_lines=line_count(title, width_em=g.title_em, bold=True))
 
@@ -529,40 +583,53 @@ def _used(column: Sequence[PosterEntry], g: PosterGeometry) -> float:
 
 
 def _shrink(column: list[PosterEntry], budget: float, g: PosterGeometry) -> list[PosterEntry]:
-    """A column taller than the room (a long address, a long name): explanations lose a line at a
-    time (the longest first), then headlines their third line, then explanations their last one."""
+    """A column taller than the room (a long name and address): explanations lose a line at a time
+    (the longest first), then the start of the news printed in place of an explanation goes, then
+    headlines lose their third line, then written explanations go. Each step is reported."""
+    def pick(found: list[tuple[int, int]]) -> int | None:
+        return max(found)[1] if found else None
+
     while _used(column, g) > budget:
-        texts = [(e.text_lines, i) for i, e in enumerate(column) if e.text_lines > 1]
-        titles = [(e.title_lines, i) for i, e in enumerate(column) if e.title_lines > 2]
-        last = [(e.text_lines, i) for i, e in enumerate(column) if e.text_lines == 1]
-        if texts:
-            i = max(texts)[1]
-            column[i] = _with_text_lines(column[i], column[i].text_lines - 1, g)
-        elif titles:
-            i = max(titles)[1]
-            column[i] = _with_title_lines(column[i], 2, g)
-        elif last:
-            i = max(last)[1]
-            column[i] = _with_text_lines(column[i], 0, g)
-        else:
+        steps = (
+            (pick([(e.text_lines, i) for i, e in enumerate(column) if e.text_lines > 1]), "text-1"),
+            (pick([(e.text_lines, i) for i, e in enumerate(column) if e.text_lines and e.text_from == "summary"]),
+             "text-0"),
+            (pick([(e.title_lines, i) for i, e in enumerate(column) if e.title_lines > 2]), "title-2"),
+            (pick([(e.text_lines, i) for i, e in enumerate(column) if e.text_lines]), "text-0"),
+        )
+        i, step = next(((i, step) for i, step in steps if i is not None), (None, ""))
+        if i is None:
             break
+        e = column[i]
+        column[i] = (_with_title_lines(e, 2, g) if step == "title-2"
+                     else _with_text_lines(e, e.text_lines - 1 if step == "text-1" else 0, g))
     return column
 
 
 def _use_the_room(column: list[PosterEntry], budget: float, g: PosterGeometry) -> list[PosterEntry]:
-    """Give explanations that were cut the lines a column has left, one line at a time, in order."""
+    """The room a column has left, a line at a time, in order: first to headlines that were cut
+    (a sheet with room prints a headline longer than the form's limit whole), then to explanations."""
+    def longer(e: PosterEntry) -> list[PosterEntry]:
+        out: list[PosterEntry] = []
+        if e.title_shortened:
+            t = _with_title_lines(e, e.title_lines + 1, g, max_chars=len(e.full_title))
+            if len(t.title) > len(e.title):
+                out.append(t)
+        if e.full_text and (e.text_shortened or e.text_from == "summary"):
+            x = _with_text_lines(e, e.text_lines + 1, g)
+            if len(x.text) > len(e.text):
+                out.append(x)
+        return out
+
     grew = True
     while grew:
         grew = False
         for i, e in enumerate(column):
-            if not e.full_text or (e.text_from == "explanation" and not e.text_shortened):
-                continue
-            longer = _with_text_lines(e, e.text_lines + 1, g)
-            if longer.text == e.text or longer.text_lines <= e.text_lines:
-                continue
-            if _used(column, g) + _height(longer, g) - _height(e, g) <= budget:
-                column[i] = longer
-                grew = True
+            for candidate in longer(e):
+                if _used(column, g) + _height(candidate, g) - _height(e, g) <= budget:
+                    column[i] = candidate
+                    grew = True
+                    break
     return column
 
 

@@ -19,7 +19,7 @@ from ecitizen.digest.data import (
 )
 from ecitizen.digest.files import out_dir_for, renderer_for
 from ecitizen.digest.mail import build_message, send_message
-from ecitizen.digest.periods import Period, last_complete_week, week_period
+from ecitizen.digest.periods import Period, current_week, last_complete_week, week_period
 from ecitizen.digest.select import WeeklyDigest, select_weekly
 from ecitizen.errors import ConfigError
 from ecitizen.files import write_atomic
@@ -49,9 +49,13 @@ class WeeklyResult:
 
 
 def resolve_week(app: App, week: str | None) -> Period:
+    """``None``: the last complete week (the digest runs on Monday morning); ``current``: the
+    week running now (the demo, or a look before Monday); else an ISO week like ``2026-W48``."""
     tz = app.config.tz
     if week is None:
         return last_complete_week(app.now(), tz)
+    if week.strip().lower() == "current":
+        return current_week(app.now(), tz)
     try:
         return week_period(week, tz)
     except ValueError as exc:
@@ -65,7 +69,7 @@ def build_weekly(app: App, period: Period) -> WeeklyDigest:
         # events of the digest's week (not of the days since), statuses as they are now
         links = load_link_report(session, now=now, period=period)
         sources = load_source_health(session)
-        pending = load_pending(session)
+        pending = load_pending(session, until=period.end)
         clusters = load_cluster_sources(session, items)
     return select_weekly(items, period=period, topics=topics_of(app.config), links=links,
                          sources=sources, pending=pending, cluster_sources=clusters)
@@ -76,7 +80,9 @@ def make_weekly(app: App, *, week: str | None = None, out_dir: Path | None = Non
     digest = build_weekly(app, period)
     renderer = renderer_for(app.config)
     generated = app.now()
-    ctx = {"d": digest, "generated_at": generated, "status_ru": STATUS_LABELS}
+    base = app.config.web.base_url
+    ctx = {"d": digest, "generated_at": generated, "status_ru": STATUS_LABELS,
+           "review_url": f"{base}/review" if base else None, "links_url": f"{base}/archive" if base else None}
     html = renderer.render("weekly.html", **ctx)
     text = renderer.render("weekly.txt", **ctx)
     folder = out_dir_for(app.config, out_dir, "digest") if out_dir is None else Path(out_dir)

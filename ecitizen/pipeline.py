@@ -39,8 +39,8 @@ SUMMARY_HTML_MAX = 12_000
 CLUSTER_SIMILARITY = 0.82
 CLUSTER_WINDOW = timedelta(days=3)
 #: near-duplicate candidates (docs/clustering.md): titles meet in buckets keyed by a sample of
-#: their stems (BLOCK_SAMPLE at most) less any two; a bucket holds its last BLOCK_BUCKET_CAP items
-#: and a new item is compared with CLUSTER_MAX_COMPARED stored ones at most
+#: their stems (BLOCK_SAMPLE at most) less up to two; a bucket holds its last BLOCK_BUCKET_CAP
+#: items and a new item is compared with CLUSTER_MAX_COMPARED stored ones at most
 BLOCK_SAMPLE = 8
 BLOCK_BUCKET_CAP = 3
 CLUSTER_MAX_COMPARED = 8
@@ -239,38 +239,27 @@ def _stem_hash(stem_: str) -> int:
     return int.from_bytes(hashlib.blake2b(stem_.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
-#: stand-ins that fill a sample of fewer than BLOCK_SAMPLE stems, and the XOR of the first n of them
-_PADDING = [_stem_hash(f"\x00{i}") for i in range(BLOCK_SAMPLE)]
-_PADDING_XOR = [reduce(xor, _PADDING[:n], 0) for n in range(BLOCK_SAMPLE + 1)]
-
-
 @lru_cache(maxsize=16384)
 def block_keys(key: str) -> tuple[int, ...]:
     """The buckets of a title key in :class:`CandidateIndex`: its *deletion neighbourhood*.
 
     The sample: the title's stems of 3+ letters (all its stems if none is that long), at most
     :data:`BLOCK_SAMPLE` of them (those with the smallest hashes, so a stem is sampled alike in
-    every title), filled up to BLOCK_SAMPLE with fixed stand-ins. The keys: the sample less any two
-    of its members (stand-ins only the last ones, and two stems only from a title of 4+), each as
-    the XOR of 64-bit hashes: at most 28; a title of fewer than 3 stems has one key, its stems.
-    Two titles whose stems differ by at most two on each side (a reworded word, two words added,
-    «Пенсионный фонд» → «СФР», any word order) share a bucket: A − {a₁, a₂} = B − {b₁, b₂}. Keys
-    keeping more of the stems come first.
+    every title). The keys: the sample, the sample less any one stem (of 3+) and less any two (of
+    4+), each as the XOR of the stems' 64-bit hashes, in that order: at most 1 + 8 + 28. Two
+    titles whose stems differ by at most two on each side (a reworded word, two words added,
+    «Пенсионный фонд» → «СФР», any word order) share a bucket: A − {a₁, a₂} = B − {b₁, b₂}.
     """
     stems = _stem_set(key)
     long = [s for s in stems if len(s) >= 3]
     hashes = sorted(map(_stem_hash, long or stems))[:BLOCK_SAMPLE]
+    if not hashes:
+        return ()
+    full = reduce(xor, hashes)
     if len(hashes) < 3:
-        return (reduce(xor, hashes),) if hashes else ()
-    pads = BLOCK_SAMPLE - len(hashes)
-    full = reduce(xor, hashes, _PADDING_XOR[pads])
-    keys: list[int] = []
-    if pads >= 2:  # the stems, less the last two stand-ins
-        keys.append(full ^ _PADDING[pads - 1] ^ _PADDING[pads - 2])
-    if pads >= 1:  # less one stem and the last stand-in
-        less = full ^ _PADDING[pads - 1]
-        keys += [less ^ h for h in hashes]
-    if len(hashes) >= 4:  # less two stems
+        return (full,)
+    keys = [full, *[full ^ h for h in hashes]]
+    if len(hashes) >= 4:
         keys += [full ^ g ^ h for g, h in combinations(hashes, 2)]
     return tuple(keys)
 
@@ -290,7 +279,7 @@ class CandidateIndex(Sequence[ClusterCandidate]):
     whatever the vocabulary. A bucket holds the last :data:`BLOCK_BUCKET_CAP` items indexed into it
     (``ecitizen.store`` indexes stored items in date order, then each source's new ones): items
     sharing a bucket share all their sampled stems but two, so a crowded bucket is one story told
-    many times. A query looks up at most 28 buckets and returns at most
+    many times. A query looks up at most 37 buckets and returns at most
     :data:`CLUSTER_MAX_COMPARED` candidates, those of the most specific buckets first. Cost per
     item: bounded, whatever the number of stored items or the vocabulary."""
 

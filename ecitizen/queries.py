@@ -23,11 +23,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import String, cast, func, or_
-from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from ecitizen.errors import NotFoundError
 from ecitizen.storage import Item, ItemStatus, Link, Source
@@ -87,6 +87,9 @@ def list_items(session: Session, flt: ItemFilter) -> list[tuple[Item, str]]:
 # -- keyset pages ----------------------------------------------------------------------------------
 
 
+#: a query of one of the item streams (whatever its columns)
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+
 #: the largest item id (a 32-bit integer column on PostgreSQL)
 MAX_ID = 2**31 - 1
 
@@ -130,7 +133,7 @@ class ItemPage:
     prev_cursor: ItemCursor | None
 
 
-def _filtered(q: Select[Any], flt: ItemFilter, *, dated: bool) -> Select[Any]:
+def _filtered(q: Q, flt: ItemFilter, *, dated: bool) -> Q:
     """``flt``'s conditions for one stream (``dated``: published_at set; else undated)."""
     published, fetched = col(Item.published_at), col(Item.fetched_at)
     if dated:
@@ -160,7 +163,7 @@ def _filtered(q: Select[Any], flt: ItemFilter, *, dated: bool) -> Select[Any]:
     return q
 
 
-def _in_list_order(q: Select[Any], *, dated: bool, newer: bool = False) -> Select[Any]:
+def _in_list_order(q: Q, *, dated: bool, newer: bool = False) -> Q:
     """Order one stream newest first (or oldest first): dated rows by (published_at, id), undated
     ones by (published_at, fetched_at, id) — published_at is NULL in all of them, so this is the
     fetched_at order, spelled as the index's columns: PostgreSQL does not take ``IS NULL`` as an
@@ -231,8 +234,8 @@ def page_items(session: Session, flt: ItemFilter, *, limit: int = 50, after: Ite
         if not more:  # fewer than a page is newer: the first page
             return page_items(session, flt, limit=limit)
         rows.reverse()
-        # the item at ``before`` is older than this page, so there is always a next page
-        return ItemPage(rows, ItemCursor.of(rows[-1][0]), ItemCursor.of(rows[0][0]) if more else None)
+        # the item at ``before`` is older than this page (a next page), and more is newer (a previous one)
+        return ItemPage(rows, ItemCursor.of(rows[-1][0]), ItemCursor.of(rows[0][0]))
     next_cursor = ItemCursor.of(rows[-1][0]) if more and rows else None
     prev_cursor = ItemCursor.of(rows[0][0]) if after is not None and rows else None
     return ItemPage(rows, next_cursor, prev_cursor)
@@ -319,7 +322,7 @@ def edit_item(
     return item
 
 
-def newest_approved_stamps(session: Session, window: int) -> list[tuple[int, datetime | None, str]]:
+def newest_approved_stamps(session: Session, window: int) -> list[tuple[int | None, datetime | None, str]]:
     """(id, reviewed_at, content_hash) of the ``window`` newest approved items, in list order: two
     index walks of ``window`` rows, however many items there are."""
     approved = Item.status == ItemStatus.APPROVED.value

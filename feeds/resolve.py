@@ -42,7 +42,9 @@ def resolve_feed_url(url: str, http: HttpConfig) -> FeedLookup:
     try:
         res = fetch_configured(url, http)
     except UnsafeURLError as exc:
-        raise SourceRefusedError([SourceProblem("url", str(exc), f"Адрес не принят: {exc}")]) from None
+        raise SourceRefusedError([SourceProblem(
+            "url", str(exc), "Адрес не принят: страница (или её перенаправление) ведёт во внутреннюю сеть, "
+            "а такие адреса служба не открывает.")]) from None
     except FetchError as exc:
         return FeedLookup(unreachable=str(exc))
     if res.status >= 400:

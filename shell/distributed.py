@@ -26,7 +26,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -218,15 +218,23 @@ FOR UPDATE OF job SKIP LOCKED
 
 def sweep(engine: Engine, *, lease: float, now: datetime) -> list[int]:
     """Give the units of workers silent for ``lease`` seconds back to the queue (procrastinate's
-    retry: status ``todo``, ``attempts + 1``), mark their ``job_run`` rows ``interrupted`` and
-    forget those workers. One sweeper at a time (an advisory lock); returns the units given back."""
+    retry: status ``todo``, ``attempts + 1``), mark their ``job_run`` rows ``interrupted``, free the
+    host slots those workers held and forget them. One sweeper at a time (an advisory lock);
+    returns the units given back."""
     with engine.begin() as conn:
         if not conn.execute(text(f"SELECT pg_try_advisory_xact_lock({SWEEP_LOCK_KEY})")).scalar():
             return []
         stalled = [int(r[0]) for r in conn.execute(text(STALLED), {"lease": lease})]
+        gone: set[str] = set()
         for job_id in stalled:
             conn.execute(text("SELECT procrastinate_retry_job_v2(:id, NOW(), NULL, NULL, NULL)"), {"id": job_id})
+            gone.update(w for (w,) in conn.execute(text(
+                "SELECT worker FROM job_run WHERE outcome = 'running' AND worker IS NOT NULL AND job LIKE :unit"),
+                {"unit": f"{UNIT_PREFIX}%#{job_id}"}))
             conn.execute(_interrupt(job_id, now))
+        for worker in gone:  # its host slots too, without waiting for their lease (holders: <worker>:<random>)
+            conn.execute(text("UPDATE host_slot SET holder = NULL, expires_at = NULL "
+                              "WHERE left(holder, length(:w) + 1) = :w || ':'"), {"w": worker})
         conn.execute(text("SELECT procrastinate_prune_stalled_workers_v1(:lease)"), {"lease": lease})
     if stalled:
         log.warning("units %s of silent workers given back to the queue", stalled)
@@ -263,7 +271,8 @@ class Sweeper:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread.ident is not None:
+            self._thread.join(timeout=10)
 
 
 # -- the worker role -----------------------------------------------------------------------------
@@ -293,33 +302,43 @@ class WorkerRole:
         hc = cfg.http
         # the feed poll holds a slot for one fetch (no handing on): the deadline and a margin
         self.feed_limiter = SharedHostLimiter(app.engine, GateRules(limit=hc.per_host_concurrency,
-                                                                    lease=hc.total_deadline + 10.0))
+                                                                    lease=hc.total_deadline + 10.0),
+                                              holder=f"{self.name}:{uuid.uuid4().hex[:8]}")
         self.politeness = tasks.Politeness(link_gates=self._link_gates, feed_limiter=self.feed_limiter)
         self._thread = threading.Thread(target=self._main, name="queue-worker", daemon=True)
+        self._on_failure: Callable[[], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker: Worker | None = None
         self._ready = threading.Event()
-        self._failed: BaseException | None = None
+        self._stopping = False
+        #: why the worker stopped by itself (the database gone for longer than its heartbeat…)
+        self.failure: str | None = None
 
     def _link_gates(self) -> SharedHostGates:
         return SharedHostGates(self.conninfo, self.link_rules, holder=f"{self.name}:{uuid.uuid4().hex[:8]}")
 
     # -- running -----------------------------------------------------------------------------------
-    def start(self) -> WorkerRole:
+    def start(self, on_failure: Callable[[], None] | None = None) -> WorkerRole:
+        """Start; ``on_failure`` is called if the worker later stops by itself."""
+        self._on_failure = on_failure
         self._thread.start()
         self._ready.wait(timeout=60)
-        if self._failed is not None:
-            raise EcitizenError(f"the queue worker did not start: {self._failed}") from self._failed
+        if self.failure is not None:
+            raise EcitizenError(f"the queue worker did not start: {self.failure}")
         return self
 
     def _main(self) -> None:
         try:
             asyncio.run(self._run())
-        except BaseException as exc:  # reported by start(), or logged when it happens later
-            self._failed = exc
+            if not self._stopping:
+                self.failure = "the queue worker stopped by itself (see the log above)"
+        except BaseException as exc:  # reported by start(), or by the process's exit
+            self.failure = f"{type(exc).__name__}: {exc}"
             log.exception("the queue worker stopped")
         finally:
             self._ready.set()
+            if self.failure is not None and not self._stopping and self._on_failure is not None:
+                self._on_failure()
 
     async def _run(self) -> None:
         s = self.settings
@@ -340,9 +359,11 @@ class WorkerRole:
 
     def stop(self) -> None:
         """Fetch nothing new; wait for the running units."""
+        self._stopping = True
         if self._loop is not None and self._worker is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._worker.stop)
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
 
     # -- one unit ----------------------------------------------------------------------------------
     def run_unit(self, queue_id: int, attempts: int, unit: tasks.Unit) -> dict[str, Any]:
@@ -402,12 +423,16 @@ class Distributed:
     def jobs(self) -> dict[str, tasks.TaskFn]:
         return queue_jobs(self.queue, self.settings)
 
-    def start(self) -> None:
+    def start(self, on_failure: Callable[[], None] | None = None) -> None:
         ensure_queue_schema(self.app.engine)
         if self.worker is not None:
-            self.worker.start()
+            self.worker.start(on_failure)
         if self.sweeper is not None:
             self.sweeper.start()
+
+    @property
+    def failure(self) -> str | None:
+        return self.worker.failure if self.worker is not None else None
 
     def stop(self) -> None:
         if self.worker is not None:

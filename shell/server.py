@@ -30,10 +30,17 @@ log = logging.getLogger("ecitizen.shell")
 class WebServer:
     """A waitress server for a WSGI app, running in a daemon thread."""
 
-    def __init__(self, wsgi: Any, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> None:
+    def __init__(self, wsgi: Any, *, host: str = "127.0.0.1", port: int = 0, threads: int = 8,
+                 trusted_proxy: str | None = None) -> None:
+        # behind a reverse proxy (docs/deploy.md) the client's address and https come from its
+        # X-Forwarded-For / X-Forwarded-Proto, trusted from that one address only (the login
+        # throttles count per client address: without this every client would be the proxy)
+        proxy: dict[str, Any] = {} if not trusted_proxy else {
+            "trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"}}
         try:
             self.server = create_server(wsgi, host=host, port=port, threads=threads, ident="ecitizen",
-                                        clear_untrusted_proxy_headers=True, channel_timeout=60)
+                                        clear_untrusted_proxy_headers=True, channel_timeout=60, **proxy)
         except OSError as exc:
             raise EcitizenError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
                                 "(another program uses the port? choose one with --port)") from exc
@@ -74,7 +81,7 @@ ROLES = ("scheduler", "worker", "web")
 def run_service(app: App, *, host: str | None = None, port: int | None = None, web: bool = True,
                 scheduler: bool = True, stop_event: threading.Event | None = None,
                 echo: Callable[[str], None] | None = None, roles: Collection[str] | None = None,
-                queue: QueueSettings | None = None) -> None:
+                queue: QueueSettings | None = None, trusted_proxy: str | None = None) -> None:
     """Run until SIGTERM/SIGINT (or ``stop_event``). Nothing half-written on the way out.
 
     ``echo`` prints the two status lines (default: stdout; ``demo --json`` sends them to stderr so
@@ -120,7 +127,7 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
         signal.signal(signal.SIGINT, _on_signal)
     try:
         if distributed is not None:
-            distributed.start()
+            distributed.start(on_failure=stop.set)  # a worker that dies ends the process (systemd restarts it)
             say(f"e-citizen watch: {', '.join(r for r in ROLES if r in (roles or ()))} "
                 f"on the shared database as {distributed.settings.name}")
         if scheduler:
@@ -130,7 +137,7 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
 
             wsgi = create_app(app, service=service)
             server = WebServer(wsgi, host=host or cfg.web.host, port=port or cfg.web.port,
-                               threads=cfg.web.threads).start()
+                               threads=cfg.web.threads, trusted_proxy=trusted_proxy).start()
             log.warning("web interface at %s", server.url)
             if server.host not in ("127.0.0.1", "localhost", "::1") and not cfg.web.secure_cookies:
                 log.warning("web.secure_cookies is off while listening on %s: put the service behind HTTPS "
@@ -149,3 +156,5 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
         if server is not None:
             server.stop()
         say("e-citizen watch: stopped")
+    if distributed is not None and distributed.failure:
+        raise EcitizenError(distributed.failure)

@@ -4,7 +4,8 @@ Smoke sizes are tiny (a few seconds each), so the figures mean nothing; what is 
 real code paths and the comparison peers still run. A peer that is not installed (``reader``,
 LinkChecker: the ``bench`` extra) is skipped by the benchmark itself, which says so.
 
-Marked ``slow``: the five runs take about 25 s on an idle 2-core machine, 35–50 s under load
+Marked ``slow``: each run takes a few seconds to half a minute (``archive_scale`` grows a SQLite
+and a PostgreSQL database), 1–2 minutes together on an idle 2-core machine, more under load
 (they still run in the default suite; ``-m "not slow"`` leaves them out).
 """
 
@@ -34,22 +35,27 @@ def _has_reader() -> bool:
 #: benchmark → lines its smoke run must print (regular expressions, searched line by line)
 EXPECTED: dict[str, list[str]] = {
     "feeds_poll": [
+        r"^== shape: random vocabulary ==",
+        r"^== shape: shared vocabulary ==\n.*headlines from a 25-word vocabulary",
         rf"^feedparser floor \(parse in memory\): +{FIGURE} s",
         rf"^our parse_feed alone \(same bytes\): +{FIGURE} s",
         rf"^cold poll \(fetch\+parse\+prepare\+store\): +{FIGURE} s .* in 4 responses",
         rf"^warm poll \(all 304\): +{FIGURE} s",
         rf"^reader update_feeds \(cold\): +{FIGURE} s .* 20 entries" if _has_reader()
         else r"^reader update_feeds: column skipped \(reader is not installed",
+        r"^goals, random vocabulary: cold ≤ 1.5× floor (met|NOT met)",
+        r"^goals, shared vocabulary: cold ≤ 1.5× floor (met|NOT met)",
     ],
     "links_check": [
         r"^links: 40 on 20 hosts",
-        rf"^ours, first run .*: +{FIGURE} s = {FIGURE}x bound",
+        rf"^ours, first run .*: +{FIGURE} s = {FIGURE}x bound; .*main-text workers {FIGURE} s; server CPU",
         rf"^ours, second run .*: +{FIGURE} s = {FIGURE}x bound",
         r"^outcomes: \{'ok': 40\}",
         rf"^HTTP layer alone .*: {FIGURE} s",
         rf"^LinkChecker \(default settings, -r 1 --check-extern\): {FIGURE} s for \d+ URLs" if _has_linkchecker()
         else r"^LinkChecker: column skipped \(the linkchecker command is not installed",
-        r"^memory: 200 links, peak RSS \d+ MB",
+        r"^memory: 200 links, peak RSS \d+ MB \(goal < 150 MB\), main-text workers: \d+",
+        r"^goals: steady ≤ 1.3x (met|NOT met); first ≤ 2x (met|NOT met)",
     ],
     "crawl_listing": [
         r"^ecitizen listing crawl: 3 pages, 60 items stored",
@@ -64,13 +70,30 @@ EXPECTED: dict[str, list[str]] = {
         rf"^overhead: +[+-]{FIGURE} %",
         rf"^our steps alone: +{FIGURE} ms per poster",
     ],
+    "distributed": [
+        r"^machine: \d+ cores",
+        rf"^feeds \(CPU-bound\): 20 feeds × 5 entries: 1 worker {FIGURE} s, 3 workers {FIGURE} s, speed-up {FIGURE}x",
+        rf"^links \(politeness-bound\): 40 on 20 hosts.*: 1 worker {FIGURE} s, 3 workers {FIGURE} s, speed-up {FIGURE}x",
+    ],
     "public_feeds": [
-        r"^static file /static/style.css +\d+ +1\.00  \{'200': \d+\}",
-        rf"^/feed.json +\d+ +{FIGURE}  \{{'200': \d+\}}",
-        rf"^/feed.atom +\d+ +{FIGURE}  \{{'200': \d+\}}",
-        rf"^/feed.json  If-None-Match → 304 +\d+ +{FIGURE}  \{{'304': \d+\}}",
-        rf"^/feed.atom  If-None-Match → 304 +\d+ +{FIGURE}  \{{'304': \d+\}}",
-        r"^goal ≥ 0.50 × static: (met|NOT met)",
+        r"^waitress threads=2, client: 4 keep-alive connections on one asyncio loop",
+        rf"^/feed.json +\d+ +\d+ +{FIGURE}  \{{'200': \d+\}}",
+        rf"^/feed.atom +\d+ +\d+ +{FIGURE}  \{{'200': \d+\}}",
+        rf"^/widget +\d+ +\d+ +{FIGURE}  \{{'200': \d+\}}",
+        rf"^/feed.json  If-None-Match → 304 +\d+ +\d+ +{FIGURE}  \{{'304': \d+\}}",
+        rf"^/widget  If-None-Match → 304 +\d+ +\d+ +{FIGURE}  \{{'304': \d+\}}",
+        r"^goal ≥ 0.90 × the same bytes as a static file: (met|NOT met)",
+    ],
+    "archive_scale": [
+        r"^archive of 2,000 items",
+        r"^  sqlite +grew 2,000 items",
+        r"^  postgresql +grew 2,000 items",
+        rf"^  sqlite +review: approved, a page deep in the archive .* median +{FIGURE} ms",
+        rf"^  postgresql +/feed.json first after a change .* median +{FIGURE} ms",
+        r"^  sqlite +items list --json \(default page\) .* kB written",
+        rf"^  postgresql +publish +first +{FIGURE} ms",
+        r"^sqlite: slowest page or endpoint .*goal < 300 ms: (met|NOT met)",
+        r"^postgresql: slowest page or endpoint .*goal < 300 ms: (met|NOT met)",
     ],
 }
 

@@ -1,12 +1,38 @@
 /* e-citizen watch: news widget.
- * <div id="ecitizen-news" data-feed="https://…/feed.json" data-limit="5"></div>
+ * <div id="ecitizen-news" data-feed="https://…/feed.json" data-limit="5">
+ *   <noscript><a href="https://…/widget.html">Новости и новые онлайн-услуги</a></noscript>
+ * </div>
  * <script src="https://…/widget.js" defer></script>
  * Renders the JSON Feed into the element with text nodes only: feed content is never parsed as HTML.
+ * data-limit: how many news to show, a whole number from 1 to 50 (anything else: 5).
+ * Styles are set through the CSSOM (element.style), which a page's Content-Security-Policy allows.
  */
 (function () {
   "use strict";
   var MONTHS = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
     "сентября", "октября", "ноября", "декабря"];
+  var DEFAULT_LIMIT = 5;
+  var MAX_LIMIT = 50;
+
+  /* "5" -> 5; "-1", "0", "51", "2.5", "abc", "" -> the default (never a negative slice) */
+  function parseLimit(value) {
+    var text = String(value === undefined || value === null ? "" : value).trim();
+    if (!/^[0-9]{1,3}$/.test(text)) { return DEFAULT_LIMIT; }
+    var n = parseInt(text, 10);
+    return (n >= 1 && n <= MAX_LIMIT) ? n : DEFAULT_LIMIT;
+  }
+
+  /* «Новая услуга:» before the title: its own box for the eye, its own words (with the colon and
+     a space) for a screen reader, outside the link so the link's name is the title alone */
+  function badge() {
+    var b = el("strong", "ecitizen-new", "Новая услуга:");
+    b.style.display = "inline-block";
+    b.style.marginRight = "0.5em";
+    b.style.padding = "0 0.35em";
+    b.style.border = "2px solid currentColor";
+    b.style.fontWeight = "bold";
+    return b;
+  }
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -30,7 +56,7 @@
 
   function render(target, feed, limit) {
     while (target.firstChild) { target.removeChild(target.firstChild); }
-    var items = (feed && Array.isArray(feed.items)) ? feed.items.slice(0, limit) : [];
+    var items = (feed && Array.isArray(feed.items)) ? feed.items.slice(0, parseLimit(limit)) : [];
     if (!items.length) { target.appendChild(el("p", "ecitizen-empty", "Новостей пока нет.")); return; }
     var list = el("ul", "ecitizen-list");
     items.forEach(function (item) {
@@ -38,7 +64,10 @@
       var href = safeUrl(String(item.url || ""));
       var title = String(item.title || item.content_text || "").slice(0, 300);
       var tags = Array.isArray(item.tags) ? item.tags : [];
-      if (tags.indexOf("Новая онлайн-услуга") >= 0) { li.appendChild(el("span", "ecitizen-new", "Новая услуга")); }
+      if (tags.indexOf("Новая онлайн-услуга") >= 0) {
+        li.appendChild(badge());
+        li.appendChild(document.createTextNode(" "));
+      }
       if (href) {
         var a = el("a", "ecitizen-link", title);
         a.setAttribute("href", href);
@@ -58,7 +87,7 @@
 
   function start(target) {
     var src = target.getAttribute("data-feed");
-    var limit = parseInt(target.getAttribute("data-limit") || "5", 10) || 5;
+    var limit = parseLimit(target.getAttribute("data-limit"));
     if (!src) { return; }
     fetch(src, { credentials: "omit" })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
@@ -79,6 +108,6 @@
     }
   }
 
-  window.ecitizenWidget = { render: render, start: start };
+  window.ecitizenWidget = { render: render, start: start, parseLimit: parseLimit };
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
 })();

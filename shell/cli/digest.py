@@ -40,14 +40,33 @@ def weekly_cmd(week: str | None, send: bool, out_dir: Path | None, as_json: bool
 @config_option
 @click.option("--month", required=True, help="Month, e.g. 2026-11.")
 @click.option("--library", default="all", show_default=True, help="Library id or name, or 'all'.")
+@click.option("--size", type=click.Choice(["A4", "A3"], case_sensitive=False),
+              help="Paper (default: outputs.poster_size): A4 portrait, 4 items a sheet; A3 landscape, 8.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @json_option
-def poster_cmd(month: str, library: str, out_dir: Path | None, as_json: bool) -> None:
-    """Monthly info-zone posters: an A4 PDF and its HTML per library."""
-    from ecitizen.digest import make_posters
+def poster_cmd(month: str, library: str, size: str | None, out_dir: Path | None, as_json: bool) -> None:
+    """Monthly info-zone posters: a PDF and its HTML per library. Names every item shortened for
+    print or left out; a month without approved items makes no poster and says so."""
+    from ecitizen.digest import make_poster_run
 
-    paths = make_posters(get_app(), month=month, library=library, out_dir=out_dir)
-    _print_paths(paths, as_json)
+    run = make_poster_run(get_app(), month=month, library=library, out_dir=out_dir, size=size)
+    if as_json:
+        emit_json(run.as_json())
+        return
+    preview = run.preview
+    click.echo(preview.message)
+    if preview.shortened:
+        click.echo("Сокращено для печати:")
+        for item in preview.shortened:
+            click.echo(f"  — «{item.title}» (№ {item.item_id}): {'; '.join(item.notes)}")
+            printed = f"«{item.printed_title}»" + (f" — {item.printed_text}" if item.printed_text else "")
+            click.echo(f"    на плакате: {printed}")
+    if preview.left_out:
+        click.echo("Не поместились на плакат:")
+        for item in preview.left_out:
+            click.echo(f"  — «{item.title}» (№ {item.item_id}): {'; '.join(item.notes)}")
+    for path in run.paths:
+        click.echo(str(path))
 
 
 @click.command("media-note")

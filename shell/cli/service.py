@@ -35,9 +35,10 @@ def parse_roles(values: tuple[str, ...]) -> frozenset[str] | None:
 @click.option("--no-web", is_flag=True, help="Only the scheduler, no web interface.")
 @click.option("--no-scheduler", is_flag=True, help="Only the web interface, no scheduled jobs.")
 @click.option("--role", "role_values", multiple=True, metavar="ROLE",
-              help="scheduler, worker or web; repeat or separate with commas (default: all three in this "
-                   "process, as without the option). On PostgreSQL, roles are distributed mode: one scheduler "
-                   "enqueues units of work, workers on any machine run them (docs/deploy.md).")
+              help="scheduler, worker or web; repeat or separate with commas. Without it: one process that "
+                   "runs every job itself and serves the web, as always. With roles on PostgreSQL: distributed "
+                   "mode, one scheduler enqueues units of work, workers on any machine run them "
+                   "(docs/deploy.md).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Worker: units run at the same time.")
 @click.option("--queue", "queues", multiple=True, type=click.Choice(["network", "files"]),
@@ -47,8 +48,12 @@ def parse_roles(values: tuple[str, ...]) -> frozenset[str] | None:
               help="Seconds without a heartbeat after which a worker counts as gone and its units are run "
                    "by the others.")
 @click.option("--name", "worker", default=None, help="This process in the job log (default: host:pid).")
+@click.option("--trusted-proxy", default=None, metavar="ADDRESS",
+              help="The reverse proxy's address (e.g. 127.0.0.1): the client's address and https are taken "
+                   "from its X-Forwarded-For and X-Forwarded-Proto headers.")
 def run_cmd(host: str | None, port: int | None, no_web: bool, no_scheduler: bool, role_values: tuple[str, ...],
-            concurrency: int, queues: tuple[str, ...], lease: float, worker: str | None) -> None:
+            concurrency: int, queues: tuple[str, ...], lease: float, worker: str | None,
+            trusted_proxy: str | None) -> None:
     """Run the service: scheduled jobs and the web interface, until SIGTERM or Ctrl-C."""
     from ecitizen.shell.server import run_service
 
@@ -64,7 +69,8 @@ def run_cmd(host: str | None, port: int | None, no_web: bool, no_scheduler: bool
         queue = QueueSettings(concurrency=concurrency, lease=lease, queues=tuple(dict.fromkeys(queues)))
         if worker:
             queue = replace(queue, name=worker)
-    run_service(app, host=host, port=port, web=not no_web, scheduler=not no_scheduler, roles=roles, queue=queue)
+    run_service(app, host=host, port=port, web=not no_web, scheduler=not no_scheduler, roles=roles, queue=queue,
+                trusted_proxy=trusted_proxy)
 
 
 @click.command("demo")

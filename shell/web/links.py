@@ -14,10 +14,10 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from ecitizen import archive, textcodec
+from ecitizen import archive, outcomes, textcodec
 from ecitizen.app import App
 from ecitizen.db import session_scope
-from ecitizen.errors import EcitizenError
+from ecitizen.errors import EcitizenError, SourceError
 from ecitizen.link_history import get_snapshot, link_history, mark_link_reviewed, note_link_event
 from ecitizen.shell.web.common import core, manager_required
 from ecitizen.storage import Link, Snapshot
@@ -100,6 +100,8 @@ def link_snapshot(link_id: int) -> BaseResponse:
         link = archive.get_link(s, link_id)
     try:
         archive.take_snapshot(app, link)
+    except SourceError as exc:  # the page did not open: what that means, then the detail
+        flash(f"Копия не сохранена. {outcomes.explain(exc.code)} Подробности: {exc}", "error")
     except EcitizenError as exc:
         flash(f"Копия не сохранена: {exc}", "error")
     else:

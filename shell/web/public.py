@@ -247,7 +247,7 @@ _made = threading.Lock()
 
 def serve(kind: str, *, cors: bool = False, frameable: bool = False) -> Response:
     """The published bytes of ``kind`` with their headers, or 304 when the client has them."""
-    rendered = cache_of(cast(Flask, current_app)).get(kind)
+    rendered = cache_of(current_app).get(kind)
     headers = rendered.headers(cors=cors, frameable=frameable)
     environ = request.environ
     if is_not_modified(rendered, environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_IF_MODIFIED_SINCE")):

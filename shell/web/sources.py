@@ -200,8 +200,8 @@ def _saved_message(saved: SavedSource) -> None:
         msg += f" Найдена лента: {saved.source.feed_url}"
     flash(msg, "ok")
     if saved.lookup is not None and saved.lookup.unreachable:
-        flash(f"Адрес сейчас не открывается ({saved.lookup.unreachable}). Источник сохранён; "
-              "если ошибка не пройдёт, она будет видна в списке источников.", "warn")
+        flash("Адрес сейчас не открывается. Источник сохранён и будет проверен ещё раз; если ошибка не "
+              f"пройдёт, она будет видна в списке источников. Подробности: {saved.lookup.unreachable}", "warn")
 
 
 def _form_page(source_id: int | None) -> Any:

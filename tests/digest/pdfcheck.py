@@ -91,3 +91,43 @@ def squash(text: str) -> str:
     t = re.sub("\u2010\\s*\r?\n", "", t)  # WeasyPrint's automatic hyphenation
     t = re.sub(r"-\r?\n", "-", t)  # a real hyphen at a line end
     return " ".join(t.split())
+
+
+def font_sizes(path: Path) -> list[list[tuple[str, float]]]:
+    """Per page, every visible character with the size it is printed at, in points (the font
+    size times the character's effective matrix: WeasyPrint writes CSS pixels scaled by 0.75)."""
+    import ctypes
+    import math
+
+    import pypdfium2.raw as raw
+
+    pdf = pdfium.PdfDocument(str(path))
+    out: list[list[tuple[str, float]]] = []
+    try:
+        for i in range(len(pdf)):
+            page = pdf[i]
+            tp = page.get_textpage()
+            n = tp.count_chars()
+            text = tp.get_text_range(0, n) if n else ""
+            chars: list[tuple[str, float]] = []
+            for k in range(min(n, len(text))):
+                if not text[k].strip():
+                    continue
+                m = raw.FS_MATRIX()
+                raw.FPDFText_GetMatrix(tp.raw, k, ctypes.byref(m))
+                size = raw.FPDFText_GetFontSize(tp.raw, k) * math.sqrt(abs(m.a * m.d - m.b * m.c))
+                chars.append((text[k], round(size, 1)))
+            out.append(chars)
+            tp.close()
+            page.close()
+    finally:
+        pdf.close()
+    return out
+
+
+def size_of(chars: list[tuple[str, float]], words: str) -> list[float]:
+    """The sizes of the characters of ``words`` (spaces and line breaks ignored) where they are printed."""
+    flat = "".join(c for c, _ in chars)
+    target = "".join(words.split())
+    start = flat.index(target)
+    return [s for _, s in chars[start:start + len(target)]]

@@ -38,8 +38,12 @@ def test_publish_writes_everything_from_approved_items(app: App, tmp_path: Path)
     out = tmp_path / "site"
     paths = publish(app, out_dir=out)
     names = sorted(p.relative_to(out).as_posix() for p in paths)
+    poster = "poster-2026-11-cgb-tsentralnaya-gorodskaya-biblioteka.pdf"
     assert names == sorted(["feed.atom", "feed.rss", "feed.json", "widget.html", "widget.js", "links.html",
-                            "posters/poster-2026-11-cgb.pdf", "index.html"])
+                            "results-2026.html", f"posters/{poster}", "index.html"])
+    results = (out / "results-2026.html").read_text(encoding="utf-8")  # the programme's results page
+    assert "2026" in results and "<svg" in results and "<script" not in results.lower()
+    assert 'href="results-2026.html"' in (out / "index.html").read_text(encoding="utf-8")
     assert atom_errors((out / "feed.atom").read_bytes()) == []
     assert jsonfeed_errors((out / "feed.json").read_bytes()) == []
     assert feedparser.parse((out / "feed.rss").read_bytes()).bozo == 0
@@ -48,13 +52,13 @@ def test_publish_writes_everything_from_approved_items(app: App, tmp_path: Path)
         assert "загранпаспорт" in body and "Не проверено" not in body
     links = (out / "links.html").read_text(encoding="utf-8")
     assert "Госуслуги" in links and "объяснение.рф" in links.lower() and "<b>&" not in links
-    assert (out / "posters" / "poster-2026-11-cgb.pdf").read_bytes().startswith(b"%PDF")
+    assert (out / "posters" / poster).read_bytes().startswith(b"%PDF")
     (out / "posters" / "poster-2026-10-cgb.pdf").write_bytes(b"%PDF old month")
     before = {p: p.read_bytes() for p in paths}
     publish(app, out_dir=out)  # idempotent: same bytes
     assert {p: p.read_bytes() for p in paths} == before
     assert not [p for p in out.rglob("*.tmp")]
-    assert [p.name for p in (out / "posters").iterdir()] == ["poster-2026-11-cgb.pdf"]  # the latest only
+    assert [p.name for p in (out / "posters").iterdir()] == [poster]  # the latest only
 
 
 @pytest.mark.slow
@@ -70,7 +74,7 @@ def test_cli_commands(tmp_path: Path) -> None:
     r = run.invoke(main, ["poster", "--config", str(cfg), "--month", "2026-11", "--library", "pushkin-branch",
                           "--out", str(tmp_path / "p"), "--json"])
     assert r.exit_code == 0, r.output
-    assert [Path(p).suffix for p in json.loads(r.output)] == [".html", ".pdf"]
+    assert [Path(p).suffix for p in json.loads(r.output)["files"]] == [".html", ".pdf"]
     r = run.invoke(main, ["poster", "--config", str(cfg), "--month", "2026-11", "--library", "nowhere"])
     assert r.exit_code == 1 and "nowhere" in r.output
     r = run.invoke(main, ["media-note", "--config", str(cfg), "--month", "2026-11", "--out", str(tmp_path / "m")])
@@ -83,3 +87,23 @@ def test_cli_commands(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "feed.json").is_file()
     r = run.invoke(main, ["publish", "--config", str(cfg)])
     assert r.exit_code == 2  # --out is required
+
+
+@pytest.mark.parametrize(("today", "years"), [((2026, 1, 10), [2025, 2026]), ((2026, 2, 1), [2026]),
+                                              ((2026, 12, 31), [2026])])
+def test_results_pages_of_this_year_and_in_january_the_last(today: tuple[int, int, int], years: list[int]) -> None:
+    from datetime import datetime
+
+    from ecitizen.digest.publish import results_years
+
+    assert results_years(datetime(*today, 12)) == years
+
+
+def test_publish_in_january_writes_both_years(make_app, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    clock.t = datetime(2027, 1, 9, 3, tzinfo=UTC)  # 9 January in Omsk
+    app = make_app()
+    names = {p.name for p in publish(app, out_dir=tmp_path / "site")}
+    assert {"results-2026.html", "results-2027.html"} <= names
+    assert "2026" in (tmp_path / "site" / "results-2026.html").read_text(encoding="utf-8")

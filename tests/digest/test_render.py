@@ -98,6 +98,7 @@ def test_an_override_cannot_make_the_poster_fetch_from_the_network(
         f'<html><body><img src="{server.url("/logo.png")}"><p>{{{{ library.name }}}}</p>'
         f'<link rel="stylesheet" href="{server.url("/x.css")}"></body></html>', encoding="utf-8")
     app = make_app(outputs={"templates_dir": str(tdir)})
+    add_items(app, "s", sample_entries())
     paths = make_posters(app, month="2026-11", library="cgb", out_dir=tmp_path / "o")
     assert paths[1].read_bytes().startswith(b"%PDF")
     assert server.requests_to("/logo.png") == [] and server.requests_to("/x.css") == []

@@ -12,19 +12,16 @@ from ecitizen.digest.select import (
     ItemView,
     LinkReportData,
     PendingReview,
-    PosterLayout,
     SourceHealth,
     TopicInfo,
     collapse_clusters,
     fit_text,
-    pack_pages,
     plural,
     select_feed,
     select_media,
     select_poster,
     select_weekly,
     short_explanation,
-    wrapped_lines,
 )
 
 OMSK = ZoneInfo("Asia/Omsk")
@@ -111,19 +108,19 @@ def test_russian_plural(n: int, word: str) -> None:
     assert plural(n, "услуга", "услуги", "услуг") == word
 
 
-@pytest.mark.parametrize(("text", "width", "lines"), [
-    ("", 10, 0), ("один", 10, 1), ("один два три", 10, 2), ("x" * 25, 10, 3), ("ab " * 10, 8, 4),
-])
-def test_wrapped_lines(text: str, width: int, lines: int) -> None:
-    assert wrapped_lines(text, width) == lines
-
-
 def test_clusters_are_shown_once_with_the_other_sources_named() -> None:
     items = [view(1, source="tass", cluster=1, status="new"), view(2, source="sfr", cluster=1),
              view(3, source="ria", cluster=1), view(4, source="sfr")]
     entries = {e.item.id: e for e in collapse_clusters(items)}
     assert set(entries) == {2, 4}  # the approved member represents the cluster
-    assert entries[2].also_in == ("ria", "tass")
+    assert entries[2].also_in == ("ria", "tass") and entries[2].count == 3
+
+
+def test_the_same_address_from_two_clusters_is_one_entry() -> None:
+    a, b, c = view(1, source="a", cluster=1), view(2, source="b", cluster=2), view(3, source="c", cluster=2)
+    b = ItemView(**{**b.__dict__, "url": a.url})  # b links the page a links; c is b's duplicate
+    entries = collapse_clusters([a, b, c])
+    assert len(entries) == 1 and entries[0].also_in == ("b", "c")
 
 
 def test_weekly_selection() -> None:
@@ -161,21 +158,9 @@ def test_poster_choice_new_services_first_then_course_order() -> None:
     ]
     plan = select_poster(items, period=month, topics=TOPICS, max_items=5)
     assert [e.item.id for e in plan.entries] == [5, 3, 4, 9, 2]
-    assert plan.left_out == 2
+    assert [e.item.id for e in plan.left_out] == [1, 6]  # in poster order: a topic of the course, then none
     assert sum(len(p) for p in plan.pages) == 5
-
-
-def test_pages_are_packed_by_estimated_height() -> None:
-    month = month_period("2026-11", OMSK)
-    long = "слово " * 60
-    items = [view(i, day=2 + i, title=long, summary=long) for i in range(6)]
-    plan = select_poster(items, period=month, topics=TOPICS, max_items=6)
-    layout = PosterLayout()
-    for page in plan.pages:
-        used = sum(layout.entry_height(e.title, e.text) for e in page) - layout.gap
-        assert used <= layout.page_budget or len(page) == 1
-    assert len(plan.pages) >= 2
-    assert pack_pages([], layout) == ((),)
+    assert [len(p) for p in plan.pages] == [3, 2]  # two sheets, filled evenly
 
 
 def test_media_note_counts_and_russian_headline() -> None:

@@ -59,7 +59,7 @@ def test_weekly_digest_sections(app: App, tmp_path: Path) -> None:
     text = result.text_path.read_text(encoding="utf-8")
     assert result.html_path.name == "weekly-2026-W47.html"
     order = ["Новые онлайн-услуги", "загранпаспорт", "Новости по темам курса", "Социальный фонд",
-             "Изменения на страницах", "Справка Госуслуг изменилась", "Ссылки, которые нужно проверить",
+             "Изменения на отслеживаемых страницах", "Справка Госуслуг изменилась", "Ссылки, которые нужно проверить",
              "Запись в МФЦ", "Источники с ошибками", "broken-feed", "Ожидает проверки"]
     pos = 0
     for s in order:  # each in its section, in this order

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import subprocess
 import sys
@@ -128,9 +129,9 @@ async def _serve(port_file: Path, hosts: int, delay: float, entries: int) -> Non
     ports: list[int] = []
     for i in range(hosts):
         ip = host_ip(i)
-        srv = await asyncio.start_server(lambda r, w, ip=ip: handle(r, w, ip), ip, 0, backlog=1024)
+        srv = await asyncio.start_server(functools.partial(handle, host=ip), ip, 0, backlog=1024)
         ports.append(srv.sockets[0].getsockname()[1])
-    control = await asyncio.start_server(lambda r, w: handle(r, w, CONTROL_HOST), CONTROL_HOST, 0)
+    control = await asyncio.start_server(functools.partial(handle, host=CONTROL_HOST), CONTROL_HOST, 0)
     tmp = port_file.with_suffix(".tmp")
     tmp.write_text(json.dumps({"ports": ports, "control": control.sockets[0].getsockname()[1]}))
     tmp.replace(port_file)

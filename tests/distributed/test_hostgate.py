@@ -36,8 +36,9 @@ def sites() -> Iterator[Sites]:
         yield s
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
+    """One database for the module: each test uses hosts of its own."""
     with fresh_database() as url:
         migrate(url)
         yield url

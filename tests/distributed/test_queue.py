@@ -92,6 +92,11 @@ def test_a_silent_workers_unit_goes_back_to_the_queue_after_its_lease(pg_app: Ap
     with session_scope(engine) as s:
         for job_id, worker in ((dead_id, "gone:1"), (live_id, "alive:2")):
             s.add(JobRun(job=tasks.unit_run_name(units[0], job_id), started_at=NOW, outcome="running", worker=worker))
+    with engine.begin() as conn:  # the host slots their gates hold
+        conn.execute(text("INSERT INTO host_slot (host, slot, holder, expires_at) VALUES "
+                          "('a.example', 0, 'gone:1:1f2e', NOW() + interval '1 minute'), "
+                          "('a.example', 1, 'gone:10:9a8b', NOW() + interval '1 minute'), "
+                          "('b.example', 0, 'alive:2:3c4d', NOW() + interval '1 minute')"))
     assert sweep(engine, lease=3, now=NOW) == [dead_id]
     assert sweep(engine, lease=3, now=NOW) == []  # once
     with engine.connect() as conn:
@@ -101,6 +106,9 @@ def test_a_silent_workers_unit_goes_back_to_the_queue_after_its_lease(pg_app: Ap
     assert jobs == {dead_id: "todo/1", live_id: "doing/0"}
     assert runs == {"gone:1": f"interrupted/{INTERRUPTED}", "alive:2": "running/"}
     assert workers == {live}  # the dead one is forgotten
+    with engine.connect() as conn:  # its host slots are free at once, not at the end of their lease
+        held = {r[0] for r in conn.execute(text("SELECT holder FROM host_slot WHERE holder IS NOT NULL"))}
+    assert held == {"gone:10:9a8b", "alive:2:3c4d"}
     # the service's start-up recovery leaves units to the sweeper (they have no job lock)
     assert recover_interrupted(engine, now=NOW) == []
 
@@ -162,3 +170,46 @@ def test_roles_of_ecitizen_run(app: App) -> None:
         run_service(app, roles=frozenset({"worker"}), stop_event=threading.Event())
     with pytest.raises(EcitizenError):
         QueueSettings(queues=("nowhere",))
+
+
+def test_the_job_log_shows_where_each_run_ran(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecitizen.shell import auth
+    from ecitizen.shell.web import create_app
+    from tests.service.conftest import PASSWORD, login
+
+    monkeypatch.setattr(auth, "PASSWORD_METHOD", "pbkdf2:sha256:2000")
+    with session_scope(app.engine) as s:
+        auth.add_user(s, "manager", PASSWORD, role="manager")
+        unit = tasks.Unit("links_check", "links", {"ids": [1]}, "127.0.0.3 (1/2)")
+        s.add(JobRun(job=tasks.unit_run_name(unit, 17), started_at=NOW, finished_at=NOW, outcome="interrupted",
+                     worker="node-2:4242", error=INTERRUPTED))
+    client = create_app(app, testing=True).test_client()
+    assert login(client, "manager").status_code == 302
+    page = client.get("/runs").get_data(as_text=True)
+    assert "Проверка ссылок архива — 127.0.0.3 (1/2)" in page
+    assert "node-2:4242" in page and "Где выполнялась" in page
+
+
+def test_behind_a_trusted_proxy_the_client_address_and_https_come_from_its_headers() -> None:
+    import urllib.request
+
+    from flask import Flask, request
+
+    from ecitizen.shell.server import WebServer
+
+    wsgi = Flask("probe")
+
+    @wsgi.get("/")
+    def who() -> str:
+        return f"{request.remote_addr} {request.scheme}"
+
+    def ask(server: WebServer, headers: dict[str, str]) -> str:
+        req = urllib.request.Request(server.url + "/", headers=headers)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.read().decode()
+
+    forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    with WebServer(wsgi, trusted_proxy="127.0.0.1") as server:
+        assert ask(server, forwarded) == "203.0.113.7 https"
+    with WebServer(wsgi) as server:  # no proxy trusted: the headers are dropped
+        assert ask(server, forwarded) == "127.0.0.1 http"

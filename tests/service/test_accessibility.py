@@ -140,6 +140,16 @@ def page_states(page: Any, base: str, web: Flask) -> Iterator[str]:
         page.click("fieldset[data-kind=listing] button[value=preview]")
     assert "Запись к врачу" in page.inner_text("#preview")
     yield "source-form-preview"
+    page.goto(base + "/sources/new")
+    page.fill("#name", "omsk-page")
+    page.fill("#url", web.extensions["test_list_url"])
+    with page.expect_navigation():
+        page.click("button.primary[value=save]")  # a page without a feed, as «лента»: refused, kinds offered
+    assert page.is_visible("button[name=switch_kind]")
+    yield "source-form-no-feed"
+    with page.expect_navigation():
+        page.click("button[name=switch_kind][value=page]")
+    yield "source-form-switched"
     page.goto(base + "/review")
     with page.expect_navigation():
         page.click(".entry .act-approve")
@@ -180,6 +190,6 @@ def test_every_page_passes_axe_and_fits_a_phone(site: tuple[str, Flask, Seeded],
     page = anonymous.new_page()
     for path in PUBLIC:
         response = page.goto(base + path)
-        assert response is not None and response.status == 200 and "/login" not in page.url or path == "/login", path
+        assert (response is not None and response.status == 200 and "/login" not in page.url) or path == "/login", path
         check("public" + path.replace("/", "-"))
     assert not problems, "\n".join(f"{name}:\n  " + "\n  ".join(found) for name, found in problems.items())

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from ecitizen.app import App
+from ecitizen.shell.auth import TOO_MANY_TRIES
 from ecitizen.shell.server import WebServer
 from ecitizen.shell.web import create_app
-from ecitizen.shell.auth import TOO_MANY_TRIES
 from tests.service.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"

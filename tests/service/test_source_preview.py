@@ -138,3 +138,19 @@ def test_dates_that_do_not_read_are_said() -> None:
 )
 def test_the_first_address_is_the_crawlers(kind: str, url: str, settings: dict[str, Any], expected: str) -> None:
     assert preview_url(kind, url, parse_source_settings(kind, settings), now=NOW, tz=OMSK) == expected
+
+
+def test_config_ships_a_source_of_every_kind_whose_settings_read_a_sample() -> None:
+    """config.yaml has a real source of every kind; the catalogue and page ones read the sample pages."""
+    from ecitizen.config import load_config
+    from ecitizen.source_settings import SOURCE_KINDS
+
+    config = load_config(str(ROOT / "config.yaml"))
+    by_kind = {s.kind: s for s in config.sources}
+    assert set(by_kind) == set(SOURCE_KINDS)
+    for kind, sample in (("catalog", "catalog-services.html"), ("page", "watched-page.html")):
+        src = by_kind[kind]
+        assert src.url.startswith("https://www.gosuslugi.ru/")
+        p = preview_entries(kind, parse_source_settings(kind, dict(src.settings)), body_of(SAMPLES / sample),
+                            src.url, tz=MOSCOW, now=NOW)
+        assert p.ok and p.entries, (kind, p.problem)

@@ -234,7 +234,8 @@ def test_an_address_that_does_not_answer_is_saved_with_a_warning(
     r = manager.post("/sources/new", data={
         "csrf_token": csrf_of(manager.get("/sources/new").get_data(as_text=True)), "name": "down",
         "url": server.url("/down.xml"), "kind": "feed", "enabled": "1"}, follow_redirects=True)
-    assert r.status_code == 200 and "Адрес сейчас не открывается (HTTP 503)" in page_text(r)
+    assert r.status_code == 200 and "Адрес сейчас не открывается. Источник сохранён" in page_text(r)
+    assert "Подробности: HTTP 503" in page_text(r)
     assert names(app) == ["down"]
 
 
