@@ -87,7 +87,7 @@ class PosterGeometry:
     badge_line: float = 17.0
     badge_box: float = 4.0 + 6.0  # margin above + padding
     #: the space and rule between two entries
-    entry_gap: float = 13.5
+    entry_gap: float = 12.0
     top_size: float = 18.0
     top_line: float = 22.0
     name_size: float = 32.0
@@ -99,7 +99,7 @@ class PosterGeometry:
     small_line: float = 15.0
     footer_box: float = 12.0  # rule, padding, space above
     #: what the estimate keeps free on every sheet (rounding, kerning)
-    safety: float = 8.0
+    safety: float = 6.0
 
     @property
     def content_width(self) -> float:

@@ -165,11 +165,8 @@ def _filtered(q: Q, flt: ItemFilter, *, dated: bool) -> Q:
 
 def _in_list_order(q: Q, *, dated: bool, newer: bool = False) -> Q:
     """Order one stream newest first (or oldest first): dated rows by (published_at, id), undated
-    ones by (published_at, fetched_at, id) — published_at is NULL in all of them, so this is the
-    fetched_at order, spelled as the index's columns: PostgreSQL does not take ``IS NULL`` as an
-    equality that lets it skip a column of the index order."""
-    order = [col(Item.published_at), col(Item.id)] if dated else [
-        col(Item.published_at), col(Item.fetched_at), col(Item.id)]
+    ones by (fetched_at, id) — the order of the partial indexes over undated rows (migration 0900)."""
+    order = [col(Item.published_at), col(Item.id)] if dated else [col(Item.fetched_at), col(Item.id)]
     return q.order_by(*(c.asc() for c in order)) if newer else q.order_by(*(c.desc() for c in order))
 
 

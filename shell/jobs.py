@@ -311,6 +311,9 @@ def shown_outcome(outcome: str, counts: Mapping[str, Any] | None) -> str:
 #: the domains' reports); nested mappings (the weekly digest's ``counts``) use the same names
 COUNT_LABELS: dict[str, str] = {
     "sources": "источников",
+    "units": "частей работы в очереди",
+    "links": "ссылок",
+    "attempt": "попытка",
     "failed": "из них с ошибками",
     "failed_sources": "источники с ошибками",
     "checked": "проверено ссылок",

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ecitizen.storage.types import UTCDateTime, utcnow
@@ -18,15 +18,20 @@ class ItemStatus(StrEnum):
     REJECTED = "rejected"
 
 
+#: the condition of the partial indexes over undated items
+UNDATED = text("published_at IS NULL")
+
+
 class Item(SQLModel, table=True):
     __tablename__ = "item"
     __table_args__ = (
         UniqueConstraint("source_id", "guid", name="uq_item_source_guid"),
         # keyset pages in list order (ecitizen.queries.page_items, migration 0900): dated items by
-        # published_at, undated ones by fetched_at, with and without a status filter
+        # published_at, undated ones (partial indexes: only those rows) by fetched_at, with and
+        # without a status filter
         Index("ix_item_status_published_at", "status", "published_at", "id"),
-        Index("ix_item_status_undated", "status", "published_at", "fetched_at", "id"),
-        Index("ix_item_undated", "published_at", "fetched_at", "id"),
+        Index("ix_item_undated_status", "status", "fetched_at", "id", sqlite_where=UNDATED, postgresql_where=UNDATED),
+        Index("ix_item_undated", "fetched_at", "id", sqlite_where=UNDATED, postgresql_where=UNDATED),
         # the review queue of one source, and the queue's counts (all, new services) from the index alone
         Index("ix_item_source_published_at", "source_id", "published_at", "id"),
         Index("ix_item_status_new_service", "status", "is_new_service"),
