@@ -234,8 +234,8 @@ class PosterPreview:
     def message(self) -> str:
         """One Russian sentence: what the poster holds, or why there is none."""
         if self.is_empty:
-            return (f"За {self.month_label} нет одобренных материалов — плакат не сделан. "
-                    "Одобрите материалы в очереди проверки и сделайте плакат снова.")
+            return (f"За {self.month_label} нет одобренных материалов, поэтому плаката не будет. "
+                    "Одобрите материалы в очереди проверки, и плакат можно будет сделать.")
         parts = [f"Плакат за {self.month_label} ({self.size}): материалов на плакате — {len(self.printed)}, "
                  f"листов — {self.sheets_label}"]
         if self.shortened:
@@ -269,13 +269,15 @@ class PosterRun:
         return {**self.preview.as_json(), "files": [str(p) for p in self.paths], "recorded": self.recorded}
 
 
-def _notes(title_shortened: bool, text_shortened: bool, text_from: str) -> tuple[str, ...]:
+def _notes(title_shortened: bool, text_shortened: bool, text_from: str, printed_text: str) -> tuple[str, ...]:
     """What the manager can do about an entry, in Russian."""
     notes: list[str] = []
     if title_shortened:
         notes.append(f"заголовок сокращён, чтобы поместиться на лист: напишите для плаката заголовок "
                      f"до {POSTER_TITLE_MAX} знаков")
-    if text_shortened and text_from == "explanation":
+    if text_shortened and not printed_text:
+        notes.append("пояснение не поместилось на лист: напечатан только заголовок")
+    elif text_shortened and text_from == "explanation":
         notes.append(f"пояснение сокращено, чтобы поместиться на лист: сделайте его короче "
                      f"(до {POSTER_TEXT_MAX} знаков)")
     elif text_shortened:
@@ -311,10 +313,10 @@ def account(choice: PosterChoice, plans: Sequence[PosterPlan] = ()) -> tuple[Pos
             status=SHORTENED if title_cut or text_cut else FITTED, printed_title=_plain(e.title),
             printed_text=_plain(e.text),
             title_shortened=title_cut, text_shortened=text_cut, text_from=e.text_from,
-            is_new_service=e.is_new_service, notes=_notes(title_cut, text_cut, e.text_from),
+            is_new_service=e.is_new_service, notes=_notes(title_cut, text_cut, e.text_from, e.text),
         ))
-    reason = (f"не поместился: на плакате не больше {choice.max_items} материалов "
-              "(настройка outputs.poster_max_items)")
+    reason = (f"не поместился: на плакате не больше {choice.max_items} материалов за месяц; "
+              "чтобы он попал на плакат, отклоните менее важный материал")
     items.extend(
         PosterItem(item_id=e.item.id, url=e.item.url, title=clean_print(e.item.title),
                    text=clean_print(e.item.explanation) or clean_print(e.item.summary_text), status=LEFT_OUT,

@@ -2,13 +2,16 @@
 
 Owns the selection rules (see docs/decisions.md, ``## Digest``):
 
-- the weekly digest shows what *arrived* in the week (``fetched_at``), not rejected;
+- the weekly digest shows what *arrived* in the week (``fetched_at``), not rejected, and the
+  links and sources as they stood at the week's end (nothing that happened after it); every
+  count is the number of entries of its section; a cluster, a page, a link appears once;
   public outputs (posters, media notes, feeds) show **approved** items dated in the period
   (``published_at``, else ``fetched_at``), never page changes;
-- one entry per duplicate cluster; the other sources are named beside it;
+- one entry per duplicate cluster (and per address); the other sources are named beside it;
 - posters: new services first, then by course topic in the order of the course, newest first
-  within a group; at most ``max_items``; ``per_page`` entries per A4 page;
-- print text is fitted: bidi controls removed, whitespace collapsed, cut at a word with «…».
+  within a group; at most ``max_items``, the rest named (``PosterChoice.left_out``); entries are
+  fitted and packed by :mod:`digest.layout` (four to an A4 column), cuts reported per entry;
+- print text is cleaned: bidi controls, soft hyphens and pictographs removed, whitespace collapsed.
 """
 
 from __future__ import annotations
@@ -511,7 +514,7 @@ def choose_poster(
     for e in chosen:
         title = typograph(clean_print(e.item.title))
         explanation = typograph(clean_print(e.item.explanation))
-        summary = typograph(clean_print(e.item.summary_text))
+        summary = typograph(without_title(clean_print(e.item.summary_text), clean_print(e.item.title)))
         fit = fit_entry(title, explanation, summary, g)
         entries.append(PosterEntry(
             item=e.item, title=fit.title, text=fit.text,
@@ -521,6 +524,14 @@ def choose_poster(
             text_lines=fit.text_lines,
         ))
     return PosterChoice(period, g, tuple(entries), tuple(ordered[len(chosen):]), max_items)
+
+
+def without_title(summary: str, title: str) -> str:
+    """The summary without the headline it starts with (a Telegram post's first line is both)."""
+    head = title.rstrip(" .!?…:;").casefold()
+    if head and summary.casefold().startswith(head):
+        return summary[len(head):].lstrip(" .!?…:;—–-")
+    return summary
 
 
 #: printed under the entries: what the QR codes are for
@@ -642,13 +653,15 @@ def plan_sheets(choice: PosterChoice, frame: SheetFrame) -> PosterPlan:
     columns: list[list[PosterEntry]] = []
     start = 0
     for size in column_sizes(len(choice.entries), columns_per_sheet=g.columns):
-        column = _shrink(list(choice.entries[start:start + size]), budget, g)
+        original = list(choice.entries[start:start + size])
         start += size
+        column = _shrink(list(original), budget, g)
         if _used(column, g) <= budget:
             columns.append(column)
             continue
-        for part in pack_columns([_height(e, g) for e in column], budget=budget, gap=g.entry_gap):
-            columns.append([column[i] for i in part])
+        # even shrunk it does not fit (a very long name and address): another column, texts whole
+        for part in pack_columns([_height(e, g) for e in original], budget=budget, gap=g.entry_gap):
+            columns.append([original[i] for i in part])
     cols = [tuple(_use_the_room(c, budget, g)) for c in columns]
     sheets = tuple(PosterSheet(tuple(cols[i:i + g.columns])) for i in range(0, len(cols), g.columns))
     return PosterPlan(choice.period, g, frame, tuple(e for c in cols for e in c), sheets, choice.left_out)

@@ -178,7 +178,7 @@ def end_session(engine: Engine, token: str | None) -> None:
     if not token or not isinstance(token, str):
         return
     with session_scope(engine) as session:
-        session.exec(delete(WebSession).where(col(WebSession.token_hash) == _token_hash(token)))  # type: ignore[call-overload]
+        session.exec(delete(WebSession).where(col(WebSession.token_hash) == _token_hash(token)))
 
 
 def end_user_sessions(session: Session, user_id: int) -> int:

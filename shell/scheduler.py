@@ -63,7 +63,7 @@ def trigger_for(spec: JobSpec, config: Config) -> CronTrigger:
     return CronTrigger.from_crontab(spec.cron, timezone=config.tz)
 
 
-class _Scheduler(BackgroundScheduler):
+class _Scheduler(BackgroundScheduler):  # type: ignore[misc]  # APScheduler 3 ships no type hints
     """APScheduler's background scheduler that does nothing once stopped.
 
     Its loop runs ``_process_jobs`` once more after ``shutdown()`` wakes it, and would hand a job

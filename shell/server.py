@@ -15,11 +15,12 @@ from collections.abc import Callable, Collection
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import IntegrityError
 from waitress.server import create_server
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
-from ecitizen.errors import EcitizenError
+from ecitizen.errors import EcitizenError, StorageError
 
 if TYPE_CHECKING:  # procrastinate (the ``distributed`` extra) is imported only in distributed mode
     from ecitizen.shell.distributed import Distributed, QueueSettings
@@ -110,9 +111,18 @@ def run_service(app: App, *, host: str | None = None, port: int | None = None, w
             raise EcitizenError("a worker needs the shared PostgreSQL database (database_url: "
                                 "postgresql+psycopg://…); with SQLite the scheduler runs every job itself")
     if distributed is None or scheduler:  # one seeder in distributed mode: the scheduler
-        with session_scope(app.engine) as session:
-            seed_sources(session, cfg.sources, rules=SourceRules.from_config(cfg))
-            seed_libraries(session, cfg.libraries, now=app.now())
+        for attempt in (1, 2):
+            # Two services started together on a fresh database both insert the config's rows; the
+            # loser of that race seeds again and finds them (seeding is idempotent by name / id).
+            try:
+                with session_scope(app.engine) as session:
+                    seed_sources(session, cfg.sources, rules=SourceRules.from_config(cfg))
+                    seed_libraries(session, cfg.libraries, now=app.now())
+                break
+            except (IntegrityError, StorageError):
+                if attempt == 2:
+                    raise
+                log.info("another process seeded the database at the same time; seeding again")
     stop = stop_event or threading.Event()
     service = Service(app, tasks_map=distributed.jobs() if distributed is not None else None)
     server: WebServer | None = None

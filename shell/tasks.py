@@ -22,6 +22,7 @@ from typing import Any
 from ecitizen import archive, crawler, digest, feeds, outcomes
 from ecitizen.app import App
 from ecitizen.db import session_scope
+from ecitizen.programme import list_libraries
 from ecitizen.shell.jobs import UNIT_PREFIX
 from ecitizen.source_settings import CRAWLER_KINDS
 from ecitizen.sources import list_sources
@@ -222,7 +223,9 @@ def plan_units(app: App, job: str, *, feed_group: int = 10, link_batch: int = 25
         return [Unit(job, "crawl", {"names": names}, host) for host, names in crawl_groups(app)]
     if job == "monthly_outputs":
         month = current_month(app.now().astimezone(app.config.tz).date())
-        units = [Unit(job, "poster", {"month": month, "library": lib.id}, lib.name) for lib in app.config.libraries]
+        with session_scope(app.engine) as session:  # the programme's table: the libraries taking part now
+            libraries = list_libraries(session, active_only=True)
+        units = [Unit(job, "poster", {"month": month, "library": lib.id}, lib.name) for lib in libraries]
         return [*units, Unit(job, "media_note", {"month": month}, "заметка для СМИ")]
     if job in ("weekly_digest", "publish"):
         return [Unit(job, job, {})]

@@ -1,23 +1,35 @@
 """The outputs page: posters, the media note and the weekly review on demand, and the files made.
 
-Owns: the ``/outputs`` pages. Making the outputs is the digest package's (``digest.make_posters``,
-``make_media_note``, ``make_weekly``); files are served only from the outputs folder (the public
-part excluded), HTML ones under a sandbox CSP.
+Owns: the ``/outputs`` pages. Making the outputs is the digest package's (``digest.poster_preview``
+and ``make_poster_run``, ``make_media_note``, ``make_weekly``); files are served only from the
+outputs folder (the public part excluded), HTML ones under a sandbox CSP.
+
+Before printing, «Посмотреть, что войдёт в плакат» shows the digest's account of the month's poster
+(``GET /outputs/posters/preview``): which approved items are printed as written, which are
+shortened (with the printed text and a link to edit the item) and which are left out, and the
+sheets per library. The poster form's two buttons post to one address (the CSRF token never goes
+into a URL): «Посмотреть» redirects to the preview, «Создать» makes the files.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_from_directory, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from ecitizen import digest
+from ecitizen.app import App
+from ecitizen.config import Library
 from ecitizen.dates import MONTHS_NOMINATIVE
+from ecitizen.db import session_scope
 from ecitizen.errors import EcitizenError
+from ecitizen.programme import list_libraries
 from ecitizen.shell import tasks
+from ecitizen.shell.auth import get_user
 from ecitizen.shell.web.common import core
 
 bp = Blueprint("outputs", __name__)
@@ -25,6 +37,8 @@ bp = Blueprint("outputs", __name__)
 #: the kinds of file listed on the page
 LISTED = (".pdf", ".docx", ".html", ".txt", ".png", ".md", ".eml")
 MONTH_HINT = "Месяц укажите в виде ГГГГ-ММ (год и номер месяца), например 2026-11."
+#: the sheet sizes offered, in the digest's names (``digest.POSTER_SIZES``), with plain words
+SIZE_WORDS = {"A4": "обычный лист", "A3": "большой лист, вдвое больше A4"}
 
 
 def out_dir() -> Path:
@@ -63,30 +77,105 @@ def month_choices(today: date, *, back: int = 24, ahead: int = 1) -> list[tuple[
     return out
 
 
+# -- the poster form ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PosterForm:
+    """What the poster form offers and has chosen."""
+
+    #: the libraries taking part, the signed-in librarian's own first
+    libraries: tuple[Library, ...]
+    #: the signed-in librarian's library (``None`` for the manager or a librarian not bound to one)
+    mine: str | None
+    month: str
+    library: str
+    size: str
+
+    def name_of(self, library: str) -> str:
+        return next((lib.name for lib in self.libraries if lib.id == library), "все библиотеки")
+
+    def offers(self, library: str) -> bool:
+        return library == "all" or any(lib.id == library for lib in self.libraries)
+
+
+def poster_libraries(app: App, user_name: str) -> tuple[tuple[Library, ...], str | None]:
+    """The libraries taking part (the ``library`` table; while the table is still empty,
+    config.yaml's list, as the poster itself reads it) with the user's own library first."""
+    with session_scope(app.engine) as s:
+        libs = list_libraries(s, active_only=True)
+        if not libs and not list_libraries(s):
+            libs = [lib for lib in app.config.libraries if lib.active]
+        mine = get_user(s, user_name).library_id
+    ordered = sorted(libs, key=lambda lib: lib.id != mine)  # stable: the rest keep the table's order
+    return tuple(ordered), mine if any(lib.id == mine for lib in libs) else None
+
+
+def poster_form(app: App, values: Any) -> PosterForm:
+    """The form from ``values`` (query or form fields); what is missing is the default: this month,
+    the librarian's own library (else all), the configured sheet size."""
+    libraries, mine = poster_libraries(app, g.user.name)
+    today = app.now().astimezone(app.config.tz).date()
+    return PosterForm(
+        libraries=libraries, mine=mine,
+        month=(values.get("month") or tasks.current_month(today)).strip(),
+        library=values.get("library") or mine or "all",
+        size=(values.get("size") or app.config.outputs.poster_size).strip().upper(),
+    )
+
+
+def render_outputs(app: App, form: PosterForm, preview: digest.PosterPreview | None = None) -> str:
+    today = app.now().astimezone(app.config.tz).date()
+    return render_template("outputs.html", files=output_files(out_dir()), form=form, preview=preview,
+                           months=month_choices(today), sizes=[(s, SIZE_WORDS.get(s, "")) for s in digest.POSTER_SIZES],
+                           month=tasks.current_month(today))
+
+
 @bp.get("/outputs")
 def outputs() -> str:
     app = core()
-    today = app.now().astimezone(app.config.tz).date()
-    return render_template("outputs.html", files=output_files(out_dir()), libraries=app.config.libraries,
-                           month=tasks.current_month(today), months=month_choices(today))
+    return render_outputs(app, poster_form(app, {}))
+
+
+@bp.get("/outputs/posters/preview")
+def poster_preview() -> Any:
+    """«Посмотреть, что войдёт в плакат»: the digest's account of the month's poster; nothing is written."""
+    app = core()
+    form = poster_form(app, request.args)
+    if not _is_month(form.month):
+        flash(MONTH_HINT, "warn")
+        return redirect(url_for("outputs.outputs"))
+    if not form.offers(form.library) or form.size not in digest.POSTER_SIZES:
+        flash("Такой библиотеки или размера листа нет в списке: выберите их ещё раз.", "warn")
+        return redirect(url_for("outputs.outputs"))
+    try:
+        preview = digest.poster_preview(app, month=form.month, library=form.library, size=form.size)
+    except EcitizenError as exc:
+        flash(f"Не удалось показать плакат: {exc}", "error")
+        return redirect(url_for("outputs.outputs"))
+    return render_outputs(app, form, preview)
 
 
 @bp.post("/outputs/posters")
 def outputs_posters() -> BaseResponse:
     app = core()
-    month = request.form.get("month", "")
-    library = request.form.get("library", "all")
-    if library != "all" and library not in {lib.id for lib in app.config.libraries}:
+    form = poster_form(app, request.form)
+    if not form.offers(form.library) or form.size not in digest.POSTER_SIZES:
         abort(400)
-    if not _is_month(month):
+    if not _is_month(form.month):
         flash(MONTH_HINT, "warn")
         return redirect(url_for("outputs.outputs"))
+    if request.form.get("do") == "preview":
+        return redirect(url_for("outputs.poster_preview", month=form.month, library=form.library,
+                                size=form.size))
     try:
-        paths = digest.make_posters(app, month=month, library=library)
+        run = digest.make_poster_run(app, month=form.month, library=form.library, size=form.size)
     except EcitizenError as exc:
         flash(f"Плакаты не созданы: {exc}", "error")
         return redirect(url_for("outputs.outputs"))
-    flash(f"Создано плакатов: {len(list(paths or []))}.", "ok")
+    if run.preview.is_empty:
+        flash(run.preview.message, "warn")
+    else:
+        flash(f"Создано плакатов: {len(run.pdfs)}. {run.preview.message}", "ok")
     return redirect(url_for("outputs.outputs"))
 
 

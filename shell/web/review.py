@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from ecitizen import digest
 from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.queries import ItemCursor, ItemFilter, edit_item, get_item, page_items, set_status
@@ -125,23 +126,34 @@ def review_action() -> BaseResponse:
     return redirect(safe_next(back) if back else url_for("review.review"))
 
 
+#: the longest title and explanation kept; the poster shortens well before (digest.POSTER_*_MAX)
+KEPT_TITLE, KEPT_TEXT = 300, 600
+
+
 @bp.route("/review/<int:item_id>", methods=["GET", "POST"])
 def item_edit(item_id: int) -> Any:
     app = core()
     known = dict(topics())
+    # «Изменить материал» on the poster preview comes with the way back to it
+    back = request.values.get("back")
+    back = safe_next(back) if back else None
     if request.method == "POST":
         f = request.form
         decision = f.get("decision")
+        title, text = (f.get("display_title") or "").strip(), (f.get("explanation") or "").strip()
         with session_scope(app.engine) as s:
             edit_item(
-                s, item_id, display_title=(f.get("display_title") or "").strip()[:300],
-                explanation=(f.get("explanation") or "").strip()[:600],
+                s, item_id, display_title=title[:KEPT_TITLE], explanation=text[:KEPT_TEXT],
                 topics=[t for t in f.getlist("topics") if t in known],
                 decision=decision if decision in ("approved", "rejected", "new") else None,
                 reviewer=g.user.name, now=app.now(),
             )
         flash("Сохранено.", "ok")
-        return redirect(url_for("review.item_edit", item_id=item_id))
+        for what, value, kept in (("Заголовок", title, KEPT_TITLE), ("Пояснение", text, KEPT_TEXT)):
+            if len(value) > kept:
+                flash(f"{what} длиннее {kept} знаков: сохранены первые {kept}.", "warn")
+        return redirect(url_for("review.item_edit", item_id=item_id, back=back))
     with session_scope(app.engine) as s:
         item, source = get_item(s, item_id)
-    return render_template("item_edit.html", item=item, source=source, topics=topics(), chosen=set(item.topic_ids()))
+    return render_template("item_edit.html", item=item, source=source, topics=topics(), chosen=set(item.topic_ids()),
+                           title_max=digest.POSTER_TITLE_MAX, text_max=digest.POSTER_TEXT_MAX, back=back)

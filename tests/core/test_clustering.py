@@ -96,9 +96,9 @@ def cluster(batches: Sequence[Batch], candidates: CandidateIndex | list[ClusterC
 def test_shared_vocabulary_clusters_in_bounded_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """10,000 headlines of 6–10 of the 25 shared words, all in one window (the worst shape: every
     title shares most of its stems with thousands of others): each new item is compared with at
-    most CLUSTER_MAX_COMPARED stored ones. About 0.5 s of CPU on the shared 2-core machine (best
-    of three runs: a burst of load on the other core inflates CPU time too, by up to 1.6× here); the stem index
-    before issue 13 made 12.6 million comparisons here, 330 s."""
+    most CLUSTER_MAX_COMPARED stored ones. 0.5–0.75 s of CPU on the shared 2-core machine (best
+    of three runs: load on the other core inflates CPU time too, by up to 1.6× here). The stem
+    index before issue 13 made 12.7 million comparisons on this shape, 345 s."""
     batches = shared_vocabulary_batches(10_000)
     compared = 0
 

@@ -207,7 +207,7 @@ def test_too_many_items_means_a_clear_choice_named_in_the_cli(tmp_path: Path) ->
     assert len(printed) == 3 and len(out["left_out"]) == 4  # 7 approved: 3 on the poster, 4 named
     assert {i["title"] for i in out["left_out"]} | {i["title"] for i in printed} == (
         {t for t, _, _ in SAMPLE} | {long_title.strip()})
-    assert all("poster_max_items" in i["notes"][0] for i in out["left_out"])
+    assert all("не больше 3 материалов" in i["notes"][0] for i in out["left_out"])
     cut = next(i for i in out["shortened"] if i["url"] == "https://example.org/long")
     assert cut["title_shortened"] and cut["printed_title"].endswith("…") and cut["notes"]
     assert [Path(f).suffix for f in out["files"]] == [".html", ".pdf"] and out["recorded"] == 1
@@ -226,7 +226,7 @@ def test_a_month_without_approved_items_makes_no_poster_and_says_so(app: App, tm
     run = make_poster_run(app, month="2026-11", library="all", out_dir=tmp_path / "o")
     assert run.paths == () and run.recorded == 0 and not (tmp_path / "o").exists()
     assert run.preview.is_empty
-    assert run.preview.message.startswith("За ноябрь 2026 г. нет одобренных материалов — плакат не сделан.")
+    assert run.preview.message.startswith("За ноябрь 2026 г. нет одобренных материалов, поэтому плаката не будет.")
     assert make_posters(app, month="2026-02", library="cgb", out_dir=tmp_path / "o") == []
     with session_scope(app.engine) as s:
         assert info_zone_sheets(s, month="2026-11") == []
@@ -238,7 +238,7 @@ def test_the_cli_says_when_there_is_no_poster(tmp_path: Path) -> None:
     cfg.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     r = CliRunner().invoke(main, ["poster", "--config", str(cfg), "--month", "2026-02", "--out", str(tmp_path / "p")])
     assert r.exit_code == 0, r.output
-    assert "За февраль 2026 г. нет одобренных материалов — плакат не сделан." in r.output
+    assert "За февраль 2026 г. нет одобренных материалов, поэтому плаката не будет." in r.output
     assert not (tmp_path / "p").exists()
     r = CliRunner().invoke(main, ["poster", "--config", str(cfg), "--month", "2026-02", "--json"])
     assert json.loads(r.output)["empty"] is True and json.loads(r.output)["files"] == []

@@ -214,3 +214,30 @@ def test_print_text_drops_pictographs_the_fonts_cannot_show(raw: str, expected: 
     from ecitizen.digest.select import clean_print
 
     assert clean_print(raw) == expected
+
+
+@pytest.mark.parametrize(("summary", "title", "expected"), [
+    ("Мошенники звонят. Не сообщайте коды.", "Мошенники звонят", "Не сообщайте коды."),
+    ("Мошенники звонят.", "Мошенники звонят.", ""),
+    ("Запись к врачу онлайн.", "Мошенники звонят", "Запись к врачу онлайн."),
+])
+def test_a_summary_that_repeats_the_headline_loses_it(summary: str, title: str, expected: str) -> None:
+    from ecitizen.digest.select import without_title
+
+    assert without_title(summary, title) == expected
+
+
+def test_poster_fitting_uses_the_lines_and_reports_cuts() -> None:
+    from ecitizen.digest.layout import POSTER_TITLE_MAX, PosterGeometry, fit_entry, typograph
+    from ecitizen.digest.metrics import line_count
+
+    g = PosterGeometry()
+    short = fit_entry("Запись к врачу онлайн", "Спросите библиотекаря.", "", g)
+    assert (short.title_shortened, short.text_shortened, short.text_from) == (False, False, "explanation")
+    long_title = typograph("Теперь можно записаться к врачу через Госуслуги без визита в поликлинику и без звонка")
+    fit = fit_entry(long_title, "", "Первое предложение. Второе.", g)
+    assert fit.title_shortened and fit.title.endswith("…") and len(fit.title) <= POSTER_TITLE_MAX
+    assert not fit.title.rstrip("…").endswith((" в", "\u00a0в", " без"))  # never ends on a preposition
+    assert line_count(fit.title, width_em=g.title_em, bold=True) <= 3
+    assert fit.title_lines + fit.text_lines <= 4 and fit.text_from == "summary"
+    assert typograph("с 1 декабря в МФЦ") == "с\u00a01\u00a0декабря в\u00a0МФЦ"

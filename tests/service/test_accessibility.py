@@ -154,6 +154,16 @@ def page_states(page: Any, base: str, web: Flask) -> Iterator[str]:
     with page.expect_navigation():
         page.click(".entry .act-approve")
     yield "review-after-approve"
+    page.check("#select-all")
+    with page.expect_navigation():
+        page.click("button[name=action][value=approve]")
+    page.goto(base + "/outputs")
+    page.select_option("#poster-library", "cgb")
+    page.select_option("#poster-month", "2026-11")
+    with page.expect_navigation():
+        page.click("#preview-poster")  # what the month's poster will hold: printed, shortened, left out
+    assert "Будут на плакате" in page.inner_text("#preview")
+    yield "outputs-poster-preview"
 
 
 @pytest.mark.parametrize("width", [1280, 390])

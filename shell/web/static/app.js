@@ -137,3 +137,57 @@
     showPreview();
   });
 })();
+
+// The item edit form: a count of the characters the poster holds for the fields with `data-limit`
+// (the headline, the explanation). Longer text is allowed — the poster shortens it — so the count
+// only warns. The visible count follows every key; screen readers hear it, politely, once the
+// typing pauses (the `aria-live` element beside the field). Without script the static hint says
+// the limit.
+(function () {
+  "use strict";
+  var PAUSE_MS = 700;
+
+  function plural(n, one, few, many) {
+    var d = n % 10, h = n % 100;
+    if (d === 1 && h !== 11) { return one; }
+    if (d >= 2 && d <= 4 && (h < 12 || h > 14)) { return few; }
+    return many;
+  }
+
+  // what the poster counts: the text trimmed, runs of spaces as one, letters (not UTF-16 units)
+  function length(value) { return Array.from(value.trim().replace(/\s+/g, " ")).length; }
+
+  function describe(n, limit) {
+    var text = n + " " + plural(n, "знак", "знака", "знаков") + " из " + limit;
+    return n > limit ? text + " — на плакате может быть сокращено" : text;
+  }
+
+  function setupCounter(field) {
+    var limit = parseInt(field.getAttribute("data-limit"), 10);
+    var shown = document.querySelector('[data-counter-for="' + field.id + '"]');
+    var status = document.querySelector('[data-counter-status-for="' + field.id + '"]');
+    if (!limit || !shown) { return; }
+    var timer = null;
+    function update() {
+      var n = length(field.value);
+      shown.textContent = describe(n, limit);
+      shown.classList.toggle("over", n > limit);
+      shown.hidden = false;
+      if (status) {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () { status.textContent = describe(n, limit) + "."; }, PAUSE_MS);
+      }
+    }
+    field.addEventListener("input", update);
+    var n = length(field.value);  // on load: shown, not announced
+    shown.textContent = describe(n, limit);
+    shown.classList.toggle("over", n > limit);
+    shown.hidden = false;
+  }
+
+  function ready(fn) { if (document.readyState !== "loading") { fn(); } else { document.addEventListener("DOMContentLoaded", fn); } }
+
+  ready(function () {
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-limit], textarea[data-limit]"), setupCounter);
+  });
+})();
