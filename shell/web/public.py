@@ -145,7 +145,11 @@ class PublicCache:
         hit = self._bodies.get(kind)
         if hit is not None and hit[0] == dep:
             return hit[1]
-        with self._build_lock:
+        # one request builds; while it does, the others serve the outputs published before
+        if not self._build_lock.acquire(blocking=hit is None):
+            assert hit is not None
+            return hit[1]
+        try:
             hit = self._bodies.get(kind)
             if hit is not None and hit[0] == dep:
                 return hit[1]
@@ -159,6 +163,8 @@ class PublicCache:
                             else Rendered(body, ctype, f'"{tag}"', last_mod))
                 self._bodies[name] = (dep, rendered)
             return self._bodies[kind][1]
+        finally:
+            self._build_lock.release()
 
 
 # -- builders (the digest package's: the same bytes ``publish`` writes as static files) -------------

@@ -104,3 +104,39 @@ def test_widget_html_and_links_html_are_public_and_the_same_bytes(web: Flask, ad
         assert r.data == c.get(twin).data
         again = c.get(page, headers={"If-None-Match": r.headers["ETag"]})
         assert again.status_code == 304 and again.headers["ETag"] == r.headers["ETag"]
+
+
+def test_while_one_request_builds_the_others_serve_the_outputs_published_before(
+        app: App, add_items: Any, monkeypatch: Any) -> None:
+    add_items(2, status="approved")
+    (new,) = add_items(1)
+    cache = PublicCache(app)
+    real = public.BUILDERS["items"]
+
+    def slow_build(a: App) -> Any:
+        time.sleep(0.3)
+        return real(a)
+
+    with create_app(app, testing=True).test_request_context():
+        before = cache.get("json")
+        with session_scope(app.engine) as s:
+            set_status(s, [new], "approved", reviewer="t", now=app.now())
+        monkeypatch.setitem(public.BUILDERS, "items", slow_build)
+        cache.expire()
+        got: list[tuple[float, str]] = []
+
+        def request() -> None:
+            t = time.monotonic()
+            etag = cache.get("json").etag
+            got.append((time.monotonic() - t, etag))
+
+        threads = [threading.Thread(target=request) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        after = cache.get("json")
+    assert after.etag != before.etag and cache.renders == 2
+    slow = [etag for took, etag in got if took >= 0.2]
+    assert slow == [after.etag]  # the builder waited for its build
+    assert all(etag in (before.etag, after.etag) for _took, etag in got)
