@@ -94,3 +94,4 @@ def test_the_demo_carries_the_repositorys_topics_and_rules() -> None:
     data = repo_config()
     assert demo["topics"] == data["topics"]
     assert demo["new_service_rules"] == data["new_service_rules"]
+    assert demo["libraries"] == data["libraries"]  # the real facts, not placeholders of another body
