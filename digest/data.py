@@ -7,8 +7,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ecitizen.archive import LinkReport, link_report
@@ -58,25 +60,56 @@ def topics_of(config: Config) -> tuple[TopicInfo, ...]:
     return tuple(TopicInfo(t.id, t.title) for t in config.topics)
 
 
+#: the columns an :class:`ItemView` is built from (a Core select: no ORM objects at 300,000 rows)
+_VIEW_COLUMNS = (
+    Item.id, Source.name, Item.kind, Item.url, Item.guid, Item.display_title, Item.title, Item.summary_text,
+    Item.published_at, Item.fetched_at, Item.topics, Item.manual_topics, Item.is_new_service, Item.cluster_id,
+    Item.status, Item.explanation,
+)
+
+
+def _row_view(row: Any, summary_html: str, diff_text: str | None) -> ItemView:
+    (id_, source, kind, url, guid, display_title, title, summary_text, published_at, fetched_at, topics, manual,
+     is_new_service, cluster_id, status, explanation) = row[:16]
+    return ItemView(
+        id=id_, source=source, kind=kind, url=url, guid=guid, title=display_title or title,
+        summary_text=summary_text or "", summary_html=summary_html, published_at=published_at,
+        fetched_at=fetched_at,
+        topic_ids=tuple(manual) if manual is not None else tuple(t["id"] for t in topics or ()),
+        is_new_service=bool(is_new_service), cluster_id=cluster_id, status=status, explanation=explanation,
+        diff_text=diff_text, original_title=title,
+    )
+
+
 def load_items(
     session: Session, *, since: datetime | None = None, until: datetime | None = None,
-    status: str | None = None,
+    status: str | None = None, bodies: bool = True,
 ) -> list[ItemView]:
-    """Items whose date (published, else fetched) or fetch time falls in ``[since, until)``."""
+    """Items whose date (published, else fetched) or fetch time falls in ``[since, until)``.
+
+    ``bodies=False`` leaves ``summary_html`` and ``diff_text`` out (empty / None): the outputs that
+    print only titles and plain summaries (the media note, posters) do not read them.
+    """
     when = func.coalesce(Item.published_at, Item.fetched_at)
-    q = select(Item, Source.name).join(Source, col(Source.id) == col(Item.source_id))
+    columns: tuple[Any, ...] = _VIEW_COLUMNS + ((Item.summary_html, Item.diff_text) if bodies else ())
+    q = sa_select(*columns).join(Source, col(Source.id) == col(Item.source_id))
     if since is not None:
         q = q.where((when >= since) | (col(Item.fetched_at) >= since))
     if until is not None:
         q = q.where((when < until) | (col(Item.fetched_at) < until))
     if status is not None:
-        q = q.where(Item.status == status)
+        q = q.where(col(Item.status) == status)
     q = q.order_by(col(Item.id))
-    return [item_view(item, name) for item, name in session.exec(q)]
+    rows = session.execute(q)
+    if bodies:
+        return [_row_view(r, r[16] or "", r[17]) for r in rows]
+    return [_row_view(r, "", None) for r in rows]
 
 
-def load_period_items(session: Session, period: Period, *, status: str | None = None) -> list[ItemView]:
-    return load_items(session, since=period.start, until=period.end, status=status)
+def load_period_items(
+    session: Session, period: Period, *, status: str | None = None, bodies: bool = True,
+) -> list[ItemView]:
+    return load_items(session, since=period.start, until=period.end, status=status, bodies=bodies)
 
 
 def load_source_health(session: Session) -> list[SourceHealth]:

@@ -69,7 +69,7 @@ def _libraries(session: Session, config: Config) -> list[Library]:
 def build_note(app: App, period: Period) -> tuple[MediaNote, Sequence[Library]]:
     now = app.now()
     with session_scope(app.engine) as session:
-        items = load_period_items(session, period, status="approved")
+        items = load_period_items(session, period, status="approved", bodies=False)
         libraries = _libraries(session, app.config)
         results = (results_note(session, app.config, year=period.first_day.year, now=now)
                    if period.kind == "year" else None)

@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import case, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ecitizen.config import Config
@@ -28,8 +30,7 @@ from ecitizen.errors import NotFoundError
 from ecitizen.files import write_atomic
 from ecitizen.programme.months import month_bounds, month_label, parse_month
 from ecitizen.programme.render import html_to_pdf, render
-from ecitizen.queries import ItemFilter, list_items
-from ecitizen.storage import Item, Link, LinkEvent
+from ecitizen.storage import Item, Link, LinkEvent, Source
 from ecitizen.urls import display_url
 
 SUMMARY_MAX = 240
@@ -111,11 +112,57 @@ def _short(text: str, limit: int = SUMMARY_MAX) -> str:
     return cut + "…"
 
 
-def _sheet_item(item: Item, source: str) -> SheetItem:
+@dataclass(frozen=True, slots=True)
+class _MonthRow:
+    """The columns of an item a lesson sheet reads (a Core select, no ORM objects)."""
+
+    id: int
+    kind: str
+    title: str
+    display_title: str | None
+    url: str
+    when: datetime
+    source: str
+    explanation: str | None
+    summary_text: str
+    diff_text: str | None
+    is_new_service: bool
+    status: str
+    topic_ids: tuple[str, ...]
+
+
+def _month_rows(session: Session, start: datetime, end: datetime) -> list[_MonthRow]:
+    """The month's items that are not rejected, oldest first (by date, then id)."""
+    when = func.coalesce(Item.published_at, Item.fetched_at)
+    columns: tuple[Any, ...] = (
+        Item.id, Item.kind, Item.title, Item.display_title, Item.url, Item.published_at, Item.fetched_at,
+        Source.name, Item.explanation, Item.summary_text,
+        case((col(Item.kind) == "page_change", Item.diff_text), else_=None),  # only page changes show it
+        Item.is_new_service, Item.status, Item.topics, Item.manual_topics,
+    )
+    q = (
+        sa_select(*columns)
+        .join(Source, col(Source.id) == col(Item.source_id))
+        .where(or_(when >= start, col(Item.fetched_at) >= start), when < end, col(Item.status) != "rejected")
+    )
+    rows = []
+    for (id_, kind, title, display_title, url, published_at, fetched_at, source, explanation, summary_text, diff,
+         is_new, status, topics, manual) in session.execute(q):
+        at = published_at or fetched_at
+        if not start <= at < end:  # also taken: fetched in the month but dated before it
+            continue
+        ids = tuple(manual) if manual is not None else tuple(t["id"] for t in topics or ())
+        rows.append(_MonthRow(id_, kind, title, display_title, url, at, source, explanation, summary_text or "",
+                              diff, bool(is_new), status, ids))
+    rows.sort(key=lambda r: (r.when, r.id or 0))
+    return rows
+
+
+def _sheet_item(item: _MonthRow) -> SheetItem:
     text = item.explanation or item.summary_text or ""
     if item.kind == "page_change" and not text:
         text = item.diff_text or ""
-    return SheetItem(item.display_title or item.title, item.url, item.published_at or item.fetched_at, source,
+    return SheetItem(item.display_title or item.title, item.url, item.when, item.source,
                      _short(text), bool(item.is_new_service), item.status == "approved")
 
 
@@ -130,9 +177,7 @@ def lesson_sheets(session: Session, config: Config, *, month: str, lesson: str =
             raise NotFoundError(f"нет занятия {lesson!r}; занятия курса: {known}")
         topics = wanted
     start, end = month_bounds(key, config.tz)
-    rows = [(i, s) for i, s in list_items(session, ItemFilter(since=start, until=end))
-            if start <= (i.published_at or i.fetched_at) < end and i.status != "rejected"]
-    rows.sort(key=lambda p: ((p[0].published_at or p[0].fetched_at), p[0].id or 0))
+    rows = _month_rows(session, start, end)
     links = {lk.id: lk for lk in session.exec(select(Link))}
     events = session.exec(
         select(LinkEvent).where(col(LinkEvent.at) >= start, col(LinkEvent.at) < end)
@@ -140,11 +185,11 @@ def lesson_sheets(session: Session, config: Config, *, month: str, lesson: str =
     ).all()
     sheets = []
     for no, topic in topics:
-        mine = [(i, s) for i, s in rows if topic.id in i.topic_ids()]
-        approved = [(i, s) for i, s in mine if i.status == "approved" and i.kind != "page_change"]
-        services = tuple(_sheet_item(i, s) for i, s in approved if i.is_new_service)
-        news = tuple(_sheet_item(i, s) for i, s in approved if not i.is_new_service)
-        changes = [_sheet_item(i, s) for i, s in mine if i.kind == "page_change"]
+        mine = [r for r in rows if topic.id in r.topic_ids]
+        approved = [r for r in mine if r.status == "approved" and r.kind != "page_change"]
+        services = tuple(_sheet_item(r) for r in approved if r.is_new_service)
+        news = tuple(_sheet_item(r) for r in approved if not r.is_new_service)
+        changes = [_sheet_item(r) for r in mine if r.kind == "page_change"]
         moved_or_broken: list[SheetLink] = []
         for ev in events:
             link = links.get(ev.link_id)

@@ -17,7 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from ecitizen.config import Config, Library
@@ -28,8 +29,7 @@ from ecitizen.programme.months import check_year, year_bounds
 from ecitizen.programme.progress import IndicatorRow, YearData, indicator_rows, load_year
 from ecitizen.programme.render import docx_bytes, docx_table, html_to_pdf, new_docx, render
 from ecitizen.programme.survey import SurveyResults, survey_results
-from ecitizen.queries import ItemFilter, list_items
-from ecitizen.storage import Item, Link, LinkCheck, LinkEvent
+from ecitizen.storage import Item, Link, LinkCheck, LinkEvent, Source
 from ecitizen.urls import display_url
 
 #: highlights per lesson in the report, and new services listed in full up to this many
@@ -141,31 +141,58 @@ class YearReport:
 # -- reading -------------------------------------------------------------------------------------
 
 
-def _line(item: Item, source: str) -> ItemLine:
-    return ItemLine(item.display_title or item.title, item.url, item.published_at or item.fetched_at, source,
-                    bool(item.is_new_service))
+def _line(item: _YearRow) -> ItemLine:
+    return ItemLine(item.display_title or item.title, item.url, item.when, item.source, item.is_new_service)
 
 
-def load_year_items(session: Session, config: Config, year: int) -> tuple[int, int, tuple[TopicSummary, ...],
-                                                                       tuple[ItemLine, ...]]:
+@dataclass(frozen=True, slots=True)
+class _YearRow:
+    """The columns of an approved item the year's figures read (a Core select, no ORM objects)."""
+
+    title: str
+    display_title: str | None
+    url: str
+    when: datetime
+    source: str
+    is_new_service: bool
+    topic_ids: tuple[str, ...]
+
+
+YearItems = tuple[int, int, tuple["TopicSummary", ...], tuple[ItemLine, ...]]
+
+
+def load_year_items(session: Session, config: Config, year: int) -> YearItems:
     """Approved items of the year: total, new services, per course lesson (topic), new services listed."""
     start, end = year_bounds(year, config.tz)
-    rows = list_items(session, ItemFilter(since=start, until=end, status="approved"))
-    # list_items also takes items fetched in the year but dated before it: keep the year's own
-    rows = [(i, s) for i, s in rows if start <= (i.published_at or i.fetched_at) < end]
-    per_topic: dict[str, list[tuple[Item, str]]] = {t.id: [] for t in config.topics}
-    for item, source in rows:
-        for tid in item.topic_ids():
+    when = func.coalesce(Item.published_at, Item.fetched_at)
+    columns: tuple[Any, ...] = (Item.title, Item.display_title, Item.url, Item.published_at, Item.fetched_at,
+                                Source.name, Item.is_new_service, Item.topics, Item.manual_topics)
+    q = (
+        sa_select(*columns)
+        .join(Source, col(Source.id) == col(Item.source_id))
+        .where(or_(when >= start, col(Item.fetched_at) >= start), when < end, col(Item.status) == "approved")
+        .order_by(when.desc(), col(Item.id).desc())
+    )
+    rows: list[_YearRow] = []
+    for title, display_title, url, published_at, fetched_at, source, is_new, topics, manual in session.execute(q):
+        at = published_at or fetched_at
+        # the select also takes items fetched in the year but dated before it: keep the year's own
+        if not start <= at < end:
+            continue
+        ids = tuple(manual) if manual is not None else tuple(t["id"] for t in topics or ())
+        rows.append(_YearRow(title, display_title, url, at, source, bool(is_new), ids))
+    per_topic: dict[str, list[_YearRow]] = {t.id: [] for t in config.topics}
+    for row in rows:
+        for tid in row.topic_ids:
             if tid in per_topic:
-                per_topic[tid].append((item, source))
+                per_topic[tid].append(row)
     topics = []
     for t in config.topics:
         members = per_topic[t.id]
-        ranked = sorted(members, key=lambda p: (not p[0].is_new_service, -(p[0].published_at or p[0].fetched_at)
-                                                 .timestamp()))
-        topics.append(TopicSummary(t.id, t.title, len(members), sum(1 for i, _ in members if i.is_new_service),
-                                   tuple(_line(i, s) for i, s in ranked[:HIGHLIGHTS_PER_TOPIC])))
-    services = [_line(i, s) for i, s in rows if i.is_new_service]
+        ranked = sorted(members, key=lambda r: (not r.is_new_service, -r.when.timestamp()))
+        topics.append(TopicSummary(t.id, t.title, len(members), sum(1 for r in members if r.is_new_service),
+                                   tuple(_line(r) for r in ranked[:HIGHLIGHTS_PER_TOPIC])))
+    services = [_line(r) for r in rows if r.is_new_service]
     services.sort(key=lambda ln: ln.when.timestamp() if ln.when else 0)
     return len(rows), len(services), tuple(topics), tuple(services[:NEW_SERVICES_LISTED])
 

@@ -17,7 +17,7 @@ from ecitizen.config import Config
 from ecitizen.programme.chart import render_progress_svg
 from ecitizen.programme.progress import IndicatorRow, chart_bars, indicator_rows, load_year
 from ecitizen.programme.render import render
-from ecitizen.programme.report import TopicSummary, load_year_items
+from ecitizen.programme.report import TopicSummary, YearItems, load_year_items
 from ecitizen.programme.survey import SurveyResults, survey_results
 
 
@@ -67,11 +67,19 @@ def _useful_share(survey: SurveyResults) -> float | None:
     return yes / question.answers
 
 
-def results_note(session: Session, config: Config, *, year: int, now: datetime) -> ResultsNote:
-    """Plain data for the yearly media note on the programme's results (the digest renders it)."""
-    rows = indicator_rows(load_year(session, year))
-    total, services, topics, _listed = load_year_items(session, config, year)
-    survey = survey_results(session, config.survey, year=year)
+def results_note(session: Session, config: Config, *, year: int, now: datetime,
+                 rows: tuple[IndicatorRow, ...] | None = None, year_items: YearItems | None = None,
+                 survey: SurveyResults | None = None) -> ResultsNote:
+    """Plain data for the yearly media note on the programme's results (the digest renders it).
+
+    ``rows``, ``year_items`` and ``survey``, when the caller has already read them (the results
+    page), are used instead of reading them again.
+    """
+    if rows is None:
+        rows = indicator_rows(load_year(session, year))
+    total, services, topics, _listed = year_items if year_items is not None else load_year_items(session, config, year)
+    if survey is None:
+        survey = survey_results(session, config.survey, year=year)
     programme = config.outputs.programme_name
     by_id = {r.id: r for r in rows}
     facts = tuple(f"{_FACT_WORDS[r.id]}: {r.actual}" for r in rows if r.actual)
@@ -88,9 +96,10 @@ def render_results_html(session: Session, config: Config, year: int, now: dateti
     """The results page of ``year`` for the organisation's website (``results-<year>.html``)."""
     data = load_year(session, year)
     rows = indicator_rows(data)
-    total, services, topics, listed = load_year_items(session, config, year)
+    year_items = load_year_items(session, config, year)
+    total, services, topics, listed = year_items
     survey = survey_results(session, config.survey, year=year)
-    note = results_note(session, config, year=year, now=now)
+    note = results_note(session, config, year=year, now=now, rows=rows, year_items=year_items, survey=survey)
     chart = render_progress_svg(chart_bars(rows), title=f"Выполнение показателей за {year} год")
     return render("results.html", tz=config.tz, year=year, rows=rows, chart=chart, items_total=total,
                   new_services_total=services, topics=_topics_with_items(topics), new_services=listed,
