@@ -67,14 +67,7 @@ def list_items(session: Session, flt: ItemFilter) -> list[tuple[Item, str]]:
         q = q.where(or_(when >= flt.since, col(Item.fetched_at) >= flt.since))
     if flt.until is not None:
         q = q.where(when < flt.until)
-    if flt.status:
-        q = q.where(Item.status == flt.status)
-    if flt.source:
-        q = q.where(Source.name == flt.source)
-    if flt.new_services:
-        q = q.where(col(Item.is_new_service).is_(True))
-    if flt.kind:
-        q = q.where(Item.kind == flt.kind)
+    q = _item_conditions(q, flt)
     q = q.order_by(when.desc(), col(Item.id).desc())
     rows = [(item, name) for item, name in session.exec(q)]
     if flt.topic:
@@ -133,6 +126,19 @@ class ItemPage:
     prev_cursor: ItemCursor | None
 
 
+def _item_conditions(q: Q, flt: ItemFilter) -> Q:
+    """``flt``'s conditions that do not depend on dates (status, source, new services, kind)."""
+    if flt.status:
+        q = q.where(Item.status == flt.status)
+    if flt.source:
+        q = q.where(Source.name == flt.source)
+    if flt.new_services:
+        q = q.where(col(Item.is_new_service).is_(True))
+    if flt.kind:
+        q = q.where(Item.kind == flt.kind)
+    return q
+
+
 def _filtered(q: Q, flt: ItemFilter, *, dated: bool) -> Q:
     """``flt``'s conditions for one stream (``dated``: published_at set; else undated)."""
     published, fetched = col(Item.published_at), col(Item.fetched_at)
@@ -148,14 +154,7 @@ def _filtered(q: Q, flt: ItemFilter, *, dated: bool) -> Q:
             q = q.where(fetched >= flt.since)
         if flt.until is not None:
             q = q.where(fetched < flt.until)
-    if flt.status:
-        q = q.where(Item.status == flt.status)
-    if flt.source:
-        q = q.where(Source.name == flt.source)
-    if flt.new_services:
-        q = q.where(col(Item.is_new_service).is_(True))
-    if flt.kind:
-        q = q.where(Item.kind == flt.kind)
+    q = _item_conditions(q, flt)
     if flt.topic:  # a cheap superset in SQL (the id as a JSON string); the exact test is topic_ids()
         pattern = "%" + json.dumps(flt.topic) + "%"
         q = q.where(or_(cast(col(Item.topics), String).like(pattern),
