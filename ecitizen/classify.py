@@ -167,6 +167,19 @@ def _phrase_at(phrase_stems: Sequence[str], text_stems: Sequence[str], i: int) -
     return all(_stem_matches(p, text_stems[i + k]) for k, p in enumerate(phrase_stems))
 
 
+def _phrase_in(phrase_stems: Sequence[str], text_stems: Sequence[str], index: _StemIndex) -> bool:
+    """The phrase occurs in the text (contiguous, by stem), starting only where the index says its
+    first stem does: the same answer as :func:`_phrase_positions` without a scan over the text."""
+    n, rest = len(phrase_stems), phrase_stems[1:]
+    last = len(text_stems) - n
+    for i in index.positions_of(phrase_stems[0]):
+        if i > last:
+            return False
+        if all(_stem_matches(p, text_stems[i + 1 + k]) for k, p in enumerate(rest)):
+            return True
+    return False
+
+
 def _phrase_positions(phrase_stems: Sequence[str], text_stems: Sequence[str]) -> bool:
     n = len(phrase_stems)
     if n == 0:
@@ -195,14 +208,20 @@ class _StemIndex:
     """
 
     def __init__(self, token_stems: Sequence[str]) -> None:
-        self.first: dict[str, int] = {}
-        self.prefix_first: dict[str, int] = {}
+        #: every position of each stem, and of each prefix a keyword stem may be (in text order)
+        self.positions: dict[str, list[int]] = {}
+        self.prefix_positions: dict[str, list[int]] = {}
         for i, s in enumerate(token_stems):
-            if s in self.first:
-                continue
-            self.first[s] = i
+            self.positions.setdefault(s, []).append(i)
             for k in range(MIN_PREFIX_STEM, len(s) + 1):
-                self.prefix_first.setdefault(s[:k], i)
+                self.prefix_positions.setdefault(s[:k], []).append(i)
+        self.first: dict[str, int] = {s: at[0] for s, at in self.positions.items()}
+        self.prefix_first: dict[str, int] = {s: at[0] for s, at in self.prefix_positions.items()}
+
+    def positions_of(self, keyword_stem: str) -> list[int]:
+        """Every position of a token matching ``keyword_stem`` (as :func:`_stem_matches`), in order."""
+        table = self.positions if len(keyword_stem) < MIN_PREFIX_STEM else self.prefix_positions
+        return table.get(keyword_stem, [])
 
     def first_match(self, keyword_stem: str) -> int | None:
         """Position of the first token matching ``keyword_stem`` (as :func:`_stem_matches`)."""
@@ -261,15 +280,16 @@ class _Text:
     def spans(self, entry: _Entry) -> Iterator[tuple[int, int]]:
         """Every ``(start, end)`` token span where ``entry`` occurs, in order (lazily: most callers
         need the first)."""
-        first = (self.index.prefix_first if entry.prefix else self.index.first).get(entry.stems[0])
-        if first is None:
+        # the index holds every position where the first stem matches: no scan over the text
+        at = (self.index.prefix_positions if entry.prefix else self.index.positions).get(entry.stems[0])
+        if not at:
             return
-        s0, rest, stems, n = entry.stems[0], entry.stems[1:], self.stems, len(entry.stems)
-        for i in range(first, len(stems) - n + 1):
-            # the index says the first stem matches at ``first``
-            if (i == first or _stem_matches(s0, stems[i])) and all(
-                _stem_matches(p, stems[i + 1 + k]) for k, p in enumerate(rest)
-            ):
+        rest, stems, n = entry.stems[1:], self.stems, len(entry.stems)
+        last = len(stems) - n
+        for i in at:
+            if i > last:
+                return
+            if all(_stem_matches(p, stems[i + 1 + k]) for k, p in enumerate(rest)):
                 yield i, i + n
 
     def span_words(self, span: tuple[int, int]) -> str:
@@ -395,7 +415,7 @@ def _match_new_service(text: _Text, rules: Iterable[ServiceRule]) -> tuple[str, 
     for rule in rules:
         for phrase in rule.phrases:
             stems = phrase_stems(phrase)
-            if stems and index.first_match(stems[0]) is not None and _phrase_positions(stems, token_stems):
+            if stems and _phrase_in(stems, token_stems, index):
                 return rule.id, phrase
     return None
 

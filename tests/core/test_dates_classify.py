@@ -165,3 +165,17 @@ def test_keyword_only_rules_match_as_before() -> None:
     hits = match_topics("Отделение Социального фонда: пенсии", [PENSIONS])
     assert [(m.id, m.keywords, m.matched) for m in hits] == [
         ("pensions", ("пенсия", "социальный фонд"), ("пенсии", "социальный фонд"))]
+
+
+def test_indexed_phrase_search_agrees_with_the_scan() -> None:
+    """The index-driven phrase search (no scan over the text) gives the scan's answer."""
+    import random
+
+    from ecitizen.classify import _phrase_in, _phrase_positions, _StemIndex
+
+    vocabulary = ["госуслуг", "пенс", "сфр", "омск", "област", "услуг", "онлайн", "заявлен", "по", "в"]
+    rnd = random.Random(7)
+    for _ in range(2000):
+        text = [rnd.choice(vocabulary) + rnd.choice(["", "ам", "и"]) for _ in range(rnd.randint(0, 12))]
+        phrase = [rnd.choice(vocabulary) for _ in range(rnd.randint(1, 3))]
+        assert _phrase_in(phrase, text, _StemIndex(text)) == _phrase_positions(phrase, text), (phrase, text)
