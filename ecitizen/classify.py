@@ -163,35 +163,22 @@ def _stem_matches(keyword_stem: str, word_stem: str) -> bool:
     return word_stem == keyword_stem
 
 
-def _phrase_at(phrase_stems: Sequence[str], text_stems: Sequence[str], i: int) -> bool:
-    return all(_stem_matches(p, text_stems[i + k]) for k, p in enumerate(phrase_stems))
-
-
-def _phrase_in(phrase_stems: Sequence[str], text_stems: Sequence[str], index: _StemIndex) -> bool:
-    """The phrase occurs in the text (contiguous, by stem), starting only where the index says its
-    first stem does: the same answer as :func:`_phrase_positions` without a scan over the text."""
+def _phrase_spans(phrase_stems: Sequence[str], text_stems: Sequence[str],
+                  index: _StemIndex) -> Iterator[tuple[int, int]]:
+    """Every ``(start, end)`` token span where the phrase occurs (contiguous, by stem), in order,
+    starting only where the index says its first stem does (no scan over the text)."""
     n, rest = len(phrase_stems), phrase_stems[1:]
     last = len(text_stems) - n
     for i in index.positions_of(phrase_stems[0]):
         if i > last:
-            return False
+            return
         if all(_stem_matches(p, text_stems[i + 1 + k]) for k, p in enumerate(rest)):
-            return True
-    return False
+            yield i, i + n
 
 
-def _phrase_positions(phrase_stems: Sequence[str], text_stems: Sequence[str]) -> bool:
-    n = len(phrase_stems)
-    if n == 0:
-        return False
-    first, rest = phrase_stems[0], phrase_stems[1:]
-    for i in range(len(text_stems) - n + 1):
-        # the first stem is tested alone before building the all() generator (hot loop)
-        if _stem_matches(first, text_stems[i]) and all(
-            _stem_matches(p, text_stems[i + 1 + k]) for k, p in enumerate(rest)
-        ):
-            return True
-    return False
+def _phrase_in(phrase_stems: Sequence[str], text_stems: Sequence[str], index: _StemIndex) -> bool:
+    """The phrase occurs in the text (see :func:`_phrase_spans`)."""
+    return next(_phrase_spans(phrase_stems, text_stems, index), None) is not None
 
 
 @lru_cache(maxsize=8192)
@@ -202,7 +189,7 @@ def phrase_stems(phrase: str) -> tuple[str, ...]:
 
 class _StemIndex:
     """The stems of one text: for every stem and every prefix of it that a keyword stem may be
-    (at least :data:`MIN_PREFIX_STEM` letters), the first position where it occurs.
+    (at least :data:`MIN_PREFIX_STEM` letters), every position where it occurs.
 
     A keyword lookup is then one dict access instead of a scan over the text's stems.
     """
@@ -215,19 +202,11 @@ class _StemIndex:
             self.positions.setdefault(s, []).append(i)
             for k in range(MIN_PREFIX_STEM, len(s) + 1):
                 self.prefix_positions.setdefault(s[:k], []).append(i)
-        self.first: dict[str, int] = {s: at[0] for s, at in self.positions.items()}
-        self.prefix_first: dict[str, int] = {s: at[0] for s, at in self.prefix_positions.items()}
 
     def positions_of(self, keyword_stem: str) -> list[int]:
         """Every position of a token matching ``keyword_stem`` (as :func:`_stem_matches`), in order."""
         table = self.positions if len(keyword_stem) < MIN_PREFIX_STEM else self.prefix_positions
         return table.get(keyword_stem, [])
-
-    def first_match(self, keyword_stem: str) -> int | None:
-        """Position of the first token matching ``keyword_stem`` (as :func:`_stem_matches`)."""
-        if len(keyword_stem) < MIN_PREFIX_STEM:
-            return self.first.get(keyword_stem)
-        return self.prefix_first.get(keyword_stem)
 
 
 @dataclass(frozen=True)
@@ -265,8 +244,8 @@ def _compile(rule: TopicRule) -> _Compiled:
 
 def _present(text: _Text, entries: Iterable[_Entry]) -> list[_Entry]:
     """The entries whose first stem occurs in the text (one dict access each: the hot path)."""
-    prefix_first, first = text.index.prefix_first, text.index.first
-    return [e for e in entries if e.stems[0] in (prefix_first if e.prefix else first)]
+    prefix, exact = text.index.prefix_positions, text.index.positions
+    return [e for e in entries if e.stems[0] in (prefix if e.prefix else exact)]
 
 
 @dataclass(frozen=True)
@@ -280,17 +259,7 @@ class _Text:
     def spans(self, entry: _Entry) -> Iterator[tuple[int, int]]:
         """Every ``(start, end)`` token span where ``entry`` occurs, in order (lazily: most callers
         need the first)."""
-        # the index holds every position where the first stem matches: no scan over the text
-        at = (self.index.prefix_positions if entry.prefix else self.index.positions).get(entry.stems[0])
-        if not at:
-            return
-        rest, stems, n = entry.stems[1:], self.stems, len(entry.stems)
-        last = len(stems) - n
-        for i in at:
-            if i > last:
-                return
-            if all(_stem_matches(p, stems[i + 1 + k]) for k, p in enumerate(rest)):
-                yield i, i + n
+        yield from _phrase_spans(entry.stems, self.stems, self.index)
 
     def span_words(self, span: tuple[int, int]) -> str:
         return " ".join(self.tokens[span[0]:span[1]]).lower()

@@ -171,7 +171,11 @@ def test_indexed_phrase_search_agrees_with_the_scan() -> None:
     """The index-driven phrase search (no scan over the text) gives the scan's answer."""
     import random
 
-    from ecitizen.classify import _phrase_in, _phrase_positions, _StemIndex
+    from ecitizen.classify import _phrase_in, _stem_matches, _StemIndex
+
+    def _phrase_positions(phrase: list[str], text: list[str]) -> bool:  # the plain scan, as reference
+        n = len(phrase)
+        return any(all(_stem_matches(p, text[i + k]) for k, p in enumerate(phrase)) for i in range(len(text) - n + 1))
 
     vocabulary = ["госуслуг", "пенс", "сфр", "омск", "област", "услуг", "онлайн", "заявлен", "по", "в"]
     rnd = random.Random(7)
