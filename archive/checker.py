@@ -40,10 +40,11 @@ from ecitizen.archive.decide import (
     decide_change,
     next_state,
 )
-from ecitizen.archive.page import FRAME, analyse_html, extract_main_text
+from ecitizen.archive.page import analyse_html, extract_main_text
 from ecitizen.archive.probe import HostGates, Prober, ProbeResult
 from ecitizen.config import Config
 from ecitizen.db import session_scope
+from ecitizen.frames import FRAME_HEADER, frame, frame_length
 from ecitizen.storage import Link, LinkCheck, LinkEvent
 from ecitizen.urls import canonical_url, display_url, host_of
 
@@ -268,9 +269,9 @@ class _Worker:
 
     async def extract(self, html: str) -> str:
         data = html.encode("utf-8", "replace")
-        self.stdin.write(FRAME.pack(len(data)) + data)
+        self.stdin.write(frame(data))
         await self.stdin.drain()
-        size = FRAME.unpack(await self.stdout.readexactly(FRAME.size))[0]
+        size = frame_length(await self.stdout.readexactly(FRAME_HEADER))
         return (await self.stdout.readexactly(size)).decode("utf-8", "replace")
 
 
@@ -280,7 +281,7 @@ class TextExtractors:
     With ``processes`` > 0 the pages go to worker processes, so the first check of a new catalogue
     (a baseline for every page) does not take the event loop's core: plain
     ``python -P archive/page.py`` children speaking length-prefixed frames over their pipes
-    (:func:`ecitizen.archive.page.serve_frames`), started on first use — not ``multiprocessing``,
+    (:mod:`ecitizen.frames`), started on first use — not ``multiprocessing``,
     so nothing of the caller's ``__main__`` is imported (a script without the
     ``if __name__ == "__main__"`` guard works) and a worker loads lxml and trafilatura only. A
     worker that cannot start, fails or dies is dropped and its pages go to the thread: a link never

@@ -1,21 +1,19 @@
 """Pure page analysis: title, first heading, canonical link, visible-text fingerprint, main text.
 
 Input is bytes of an HTML page (already capped by the adapter); nothing here does I/O except
-:func:`serve_frames`, the loop of a main-text worker process (run as ``python -P page.py``).
+:func:`answer_frame`'s loop in a main-text worker process (run as ``python -P page.py``, serving
+frames through :mod:`ecitizen.frames`).
 The fingerprint is cheap (lxml, ~0.1 ms for a small page) and gates the expensive main-text
 extraction (trafilatura, 1–200 ms): the main text is only re-extracted when the fingerprint moved.
 
 The module imports only lxml at the top (the project's modules and trafilatura when used), so a
-worker process started from this file loads lxml and trafilatura and nothing of the project.
+worker process started from this file loads lxml, trafilatura and :mod:`ecitizen.frames` only.
 """
 
 from __future__ import annotations
 
 import hashlib
-import struct
-import sys
 from dataclasses import dataclass
-from typing import BinaryIO
 
 import lxml.html
 from lxml import etree
@@ -81,36 +79,15 @@ def extract_main_text(html: str) -> str:
 
 # -- the main-text worker process ------------------------------------------------------------------
 
-#: a frame: 4-byte big-endian length, then that many bytes of UTF-8 (HTML in, main text out)
-FRAME = struct.Struct(">I")
 
-
-def _read_exactly(stream: BinaryIO, n: int) -> bytes | None:
-    data = b""
-    while len(data) < n:
-        chunk = stream.read(n - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
-
-
-def serve_frames(stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """A worker's loop: read an HTML frame, answer its main-text frame, until the input ends
-    (the checker closed the pipe, or died)."""
-    while True:
-        head = _read_exactly(stdin, FRAME.size)
-        if head is None:
-            return
-        body = _read_exactly(stdin, FRAME.unpack(head)[0])
-        if body is None:
-            return
-        text = extract_main_text(body.decode("utf-8", "replace")).encode("utf-8")
-        stdout.write(FRAME.pack(len(text)) + text)
-        stdout.flush()
+def answer_frame(html: bytes) -> bytes:
+    """A main-text worker's answer to one frame: the page's HTML in, its main text out (UTF-8)."""
+    return extract_main_text(html.decode("utf-8", "replace")).encode("utf-8")
 
 
 if __name__ == "__main__":
     import trafilatura  # noqa: F401 - loaded before the first page, not during it
 
-    serve_frames(sys.stdin.buffer, sys.stdout.buffer)
+    from ecitizen.frames import serve_frames
+
+    serve_frames(answer_frame)

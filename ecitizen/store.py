@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
@@ -236,15 +236,17 @@ def store_items(
     fresh: list[ClusterCandidate] = []
     if new_params:
         # items of one source never cluster with each other (find_cluster skips the same source),
-        # so all new rows go in one batched INSERT … RETURNING id; then the cluster ids
-        ids = list(
-            session.execute(
-                sa_insert(Item).returning(col(Item.id), sort_by_parameter_order=True), new_params
-            ).scalars()
-        )
+        # so all new rows go in one multi-row INSERT … RETURNING (Core, not the ORM's bulk path:
+        # without a parameter order to keep, SQLAlchemy sends one statement per batch of rows, not
+        # one per row on SQLite); the ids come back matched by GUID, unique within the batch
+        table = Item.__table__  # type: ignore[attr-defined]
+        conn = session.connection()
+        ids_by_guid = {guid: item_id for guid, item_id in
+                       conn.execute(sa_insert(table).returning(table.c.guid, table.c.id), new_params)}
         own: list[int] = []
         leads: dict[int, int] = {}
-        for item_id, (item, match) in zip(ids, new_meta, strict=True):
+        for item, match in new_meta:
+            item_id = ids_by_guid[item.guid]
             if match is None:
                 own.append(item_id)
                 cluster = item_id
@@ -254,16 +256,14 @@ def store_items(
                     leads[match.item_id] = cluster
             added.append(item_id)
             fresh.append(ClusterCandidate(item_id, cluster, source.id, item.title_key, item.published_at or now))
+        # an item that starts its own cluster is its cluster's id; an earlier item that a new one
+        # duplicates becomes a cluster lead: two statements per source, whatever the counts
         for start in range(0, len(own), 500):
-            chunk = own[start : start + 500]
-            session.execute(
-                sa_update(Item).where(col(Item.id).in_(chunk)).values(cluster_id=col(Item.id)),
-                execution_options={"synchronize_session": False},
-            )
-        for lead_id, cluster in leads.items():
-            session.execute(
-                sa_update(Item).where(col(Item.id) == lead_id).values(cluster_id=cluster),
-                execution_options={"synchronize_session": False},
+            conn.execute(sa_update(table).where(table.c.id.in_(own[start : start + 500])).values(cluster_id=table.c.id))
+        if leads:
+            conn.execute(
+                sa_update(table).where(table.c.id == bindparam("lead_id")).values(cluster_id=bindparam("cluster")),
+                [{"lead_id": lead, "cluster": cluster} for lead, cluster in leads.items()],
             )
     return StoreResult(tuple(added), tuple(updated), unchanged, tuple(fresh))
 

@@ -7,6 +7,11 @@ themselves — Russian feeds come in windows-1251 and KOI8-R with right, wrong o
 refusing XML entity tricks (billion laughs, external entities) before feedparser sees the
 document, the Russian date handler registered with feedparser, JSON Feed 1.0/1.1 (by hand).
 
+Also: parse + prepare of one fetched document as one step (:func:`parse_and_prepare`), which a
+poll runs in worker processes started from this file (``python -P parse.py``, frames through
+:mod:`ecitizen.frames`: the worker imports feedparser and the core pipeline, nothing else of the
+project); :func:`parse_request` and :func:`parse_answer` are the two ends of that exchange.
+
 Pure apart from feedparser's global date-handler registry; no network, no storage.
 """
 
@@ -16,6 +21,7 @@ import calendar
 import html
 import io
 import json
+import pickle
 import re
 import threading
 import time
@@ -27,7 +33,7 @@ import feedparser
 
 from ecitizen.dates import parse_date
 from ecitizen.errors import ParseError
-from ecitizen.pipeline import EntryData
+from ecitizen.pipeline import EntryData, PrepareResult, Rules, prepare_entries
 from ecitizen.textcodec import choose_encoding, cyrillic_stats, decode_html
 
 MAX_ENTRIES = 2000
@@ -292,3 +298,61 @@ def parse_json_feed(body: bytes, *, url: str, tz: tzinfo = UTC, now: datetime | 
         encoding="utf-8",
         entries=tuple(entries),
     )
+
+
+# -- parse + prepare, here or in a worker process ------------------------------------------------
+
+
+def check_entries(parsed: ParsedFeed) -> None:
+    """A malformed document with no readable entry is a failure, not an empty feed."""
+    if parsed.warning and not parsed.entries:
+        raise ParseError(f"malformed feed with no readable entry ({parsed.warning})")
+
+
+def parse_and_prepare(
+    body: bytes, *, url: str, content_type: str, header_charset: str | None, tz: tzinfo, now: datetime,
+    rules: Rules,
+) -> tuple[str | None, int, PrepareResult]:
+    """Parse + prepare one fetched document (the CPU-bound part of a poll); returns only what the
+    store needs: (the parser's warning, the number of entries, the prepared items)."""
+    parsed = parse_feed(body, url=url, content_type=content_type, header_charset=header_charset, tz=tz, now=now)
+    check_entries(parsed)
+    return parsed.warning, len(parsed.entries), prepare_entries(parsed.entries, rules, base_url=url)
+
+
+def parse_request(
+    body: bytes, *, url: str, content_type: str, header_charset: str | None, tz: tzinfo, now: datetime,
+    rules: Rules,
+) -> bytes:
+    """A :func:`parse_and_prepare` call as a frame for a worker process."""
+    call = {"body": body, "url": url, "content_type": content_type, "header_charset": header_charset,
+            "tz": tz, "now": now, "rules": rules}
+    return pickle.dumps(call, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def answer_frame(request: bytes) -> bytes:
+    """A worker's answer to one :func:`parse_request` frame: the pickled result, or the exception
+    it raised (re-raised by :func:`parse_answer` in the poll)."""
+    out: tuple[str, object]
+    try:
+        out = ("ok", parse_and_prepare(**pickle.loads(request)))  # noqa: S301 - our own poll's frame
+    except Exception as exc:  # noqa: BLE001 - every failure goes back to the poll, which records it
+        out = ("error", exc)
+    try:
+        return pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - an exception that does not pickle: its words still travel
+        return pickle.dumps(("error", RuntimeError(f"{type(out[1]).__name__}: {out[1]}")))
+
+
+def parse_answer(answer: bytes) -> tuple[str | None, int, PrepareResult]:
+    """The result of a worker's :func:`parse_and_prepare`; raises the exception it raised."""
+    status, value = pickle.loads(answer)  # noqa: S301 - from our own worker process
+    if status == "error":
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+if __name__ == "__main__":
+    from ecitizen.frames import serve_frames
+
+    serve_frames(answer_frame)

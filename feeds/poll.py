@@ -9,15 +9,14 @@ source is recorded on its health record and never stops the others.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,10 +29,12 @@ from ecitizen.app import App
 from ecitizen.config import Config
 from ecitizen.db import session_scope
 from ecitizen.errors import NotFoundError, ParseError, SourceError, StorageError
+from ecitizen.feeds import parse as feed_parse
 from ecitizen.feeds.discover import discover_feeds, looks_like_html
-from ecitizen.feeds.parse import ParsedFeed, parse_feed
+from ecitizen.feeds.parse import check_entries, parse_answer, parse_feed, parse_request
 from ecitizen.feeds.schedule import next_due
 from ecitizen.fetch import FetchResult, fetch_configured, make_session, status_error
+from ecitizen.frames import FramePool, WorkerGone
 from ecitizen.pipeline import EntryData, PrepareResult, Rules, prepare_entries
 from ecitizen.storage import Source
 from ecitizen.store import ClusterCache, StoreResult, record_failure, record_success, store_items
@@ -223,7 +224,7 @@ def _do_fetch(
 
 def fetch_and_parse(
     target: FeedTarget, *, cfg: Config, session: requests.Session, limiter: HostLimit, now: datetime,
-    procs: Executor | None = None, rules: Rules | None = None,
+    procs: FramePool | None = None, rules: Rules | None = None,
 ) -> Fetched:
     """Fetch one source, discover its feed if it is an HTML page, and parse it.
 
@@ -234,24 +235,9 @@ def fetch_and_parse(
     return replace(result, elapsed=time.monotonic() - t0)
 
 
-def check_entries(parsed: ParsedFeed) -> None:
-    if parsed.warning and not parsed.entries:
-        raise ParseError(f"malformed feed with no readable entry ({parsed.warning})")
-
-
-def parse_and_prepare(
-    body: bytes, *, url: str, content_type: str, header_charset: str | None, tz: tzinfo, now: datetime,
-    rules: Rules,
-) -> tuple[str | None, int, PrepareResult]:
-    """Parse + prepare in a worker process (CPU-bound; returns only what the store needs)."""
-    parsed = parse_feed(body, url=url, content_type=content_type, header_charset=header_charset, tz=tz, now=now)
-    check_entries(parsed)
-    return parsed.warning, len(parsed.entries), prepare_entries(parsed.entries, rules, base_url=url)
-
-
 def _fetch_and_parse(
     target: FeedTarget, *, cfg: Config, session: requests.Session, limiter: HostLimit, now: datetime,
-    procs: Executor | None = None, rules: Rules | None = None,
+    procs: FramePool | None = None, rules: Rules | None = None,
 ) -> Fetched:
     wire = 0
     try:
@@ -287,14 +273,14 @@ def _fetch_and_parse(
             moved_to=moved_to, discovered_feed=discovered, wire_bytes=wire,
         )
         if procs is not None and rules is not None:
+            request = parse_request(res.body, url=res.final_url, content_type=res.content_type,
+                                    header_charset=res.encoding, tz=tz, now=now, rules=rules)
             try:
-                warning, count, prepared = procs.submit(
-                    parse_and_prepare, res.body, url=res.final_url, content_type=res.content_type,
-                    header_charset=res.encoding, tz=tz, now=now, rules=rules,
-                ).result()
-            except BrokenExecutor:
-                log.warning("the parser process pool broke; parsing %s in-process", target.name)
+                answer = procs.call(request)
+            except WorkerGone as exc:
+                log.warning("%s: %s; parsing in this process", target.name, exc)
             else:
+                warning, count, prepared = parse_answer(answer)
                 return replace(ok, prepared=prepared, entry_count=count, warning=warning)
         parsed = parse_feed(res.body, url=res.final_url, content_type=res.content_type,
                             header_charset=res.encoding, tz=tz, now=now)
@@ -395,28 +381,15 @@ def _log_result(res: SourceResult, f: Fetched) -> None:
         log.warning("%s: moved permanently to %s (source URL updated)", res.name, res.moved_to)
 
 
-def _process_pool(cfg: Config, n_sources: int) -> Executor | None:
-    """Worker processes for parse + prepare (CPU-bound) when the poll is big enough to pay for them."""
+def _parser_pool(cfg: Config, n_sources: int) -> FramePool | None:
+    """Worker processes for parse + prepare (CPU-bound) when the poll is big enough to pay for them
+    (a worker costs about 0.2 s of CPU to start: it imports feedparser and the core pipeline)."""
     cpus = os.cpu_count() or 1
     # one worker per core: the fetch and store threads mostly wait on sockets and SQLite
     size = cfg.feeds.parse_processes or (min(4, cpus) if cpus > 1 else 0)
-    if size < 1 or n_sources < cfg.feeds.process_min_sources:
+    if size < 1 or n_sources < cfg.feeds.process_min_sources or feed_parse.__file__ is None:
         return None
-    return ProcessPoolExecutor(
-        max_workers=size, mp_context=multiprocessing.get_context("spawn"),
-        initializer=_exit_with_parent, initargs=(os.getpid(),),
-    )
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """In a worker process: exit when the poll that started it is gone (e.g. killed with SIGKILL)."""
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+    return FramePool(feed_parse.__file__, size, name="feed parser")
 
 
 def poll(app: App, *, names: Iterable[str] | None = None, force: bool = False) -> PollReport:
@@ -438,7 +411,7 @@ def _poll_targets(app: App, targets: list[FeedTarget], started_at: datetime, t0:
         return PollReport((), started_at, time.monotonic() - t0)
     workers = max(1, min(cfg.http.global_concurrency, len(targets)))
     cache = ClusterCache()
-    procs = _process_pool(cfg, len(targets))
+    procs = _parser_pool(cfg, len(targets))
     http = make_session(pool_size=workers)
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feeds") as pool:
@@ -454,7 +427,7 @@ def _poll_targets(app: App, targets: list[FeedTarget], started_at: datetime, t0:
     finally:
         http.close()
         if procs is not None:
-            procs.shutdown(wait=True, cancel_futures=True)
+            procs.close()
     results.sort(key=lambda r: r.name)
     return PollReport(tuple(results), started_at, time.monotonic() - t0)
 
