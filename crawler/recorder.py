@@ -1,6 +1,6 @@
 """Storing a finished source's crawl: the item pipeline and the crawler state, one transaction.
 
-Owns: turning a :class:`SourceOutcome` into stored items (``prepare_entries`` → ``store_items``),
+Owns: turning a :class:`SourceOutcome` into stored items (``prepare_in_workers`` → ``store_items``),
 the catalogue / watched-page / sitemap state tables, and the source's health record — all in one
 ``session_scope`` per source, so a killed crawl leaves either the whole source or nothing, and a
 rerun is idempotent (items by GUID/URL, state by key).
@@ -28,7 +28,8 @@ from ecitizen.crawler.extract import (
 from ecitizen.crawler.jobs import SourceJob, SourceOutcome, SourceReport
 from ecitizen.db import session_scope
 from ecitizen.errors import SourceError
-from ecitizen.pipeline import EntryData, Rules, prepare_entries
+from ecitizen.pipeline import EntryData, Rules
+from ecitizen.prepare_pool import prepare_in_workers
 from ecitizen.storage import Source
 from ecitizen.storage.crawl import CatalogEntry, PageState, SeenUrl
 from ecitizen.store import backoff_delay, record_failure, record_success, store_items
@@ -60,7 +61,8 @@ def record_outcome(engine: Engine, job: SourceJob, outcome: SourceOutcome, *, co
                 entries, note = _state_entries(session, source, job, outcome, config=config, now=now)
             except SourceError as exc:
                 return _failed(session, source, job, outcome, exc, config=config, now=now)
-            prepared = prepare_entries(entries, rules, base_url=source.url)
+            # thousands of listing records: prepared on every core (a small batch: here)
+            prepared = prepare_in_workers(entries, rules, base_url=source.url)
             shared = shared_link_warning(entries, base_url=source.url)
             result = store_items(session, source, prepared.items, now=now)
             record_success(source, now=now, next_due=next_due(source, config, now, failures=0),

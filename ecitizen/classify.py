@@ -147,6 +147,8 @@ def normalise_word(word: str) -> str:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
+    if word.isdigit():  # numbers (№ 1234, dates) are their own stems: no stemmer call for each
+        return word
     w = normalise_word(word)
     ru, en = _stemmers()
     stemmer = ru if re.search(r"[а-я]", w) else en
@@ -167,12 +169,27 @@ def _phrase_spans(phrase_stems: Sequence[str], text_stems: Sequence[str],
                   index: _StemIndex) -> Iterator[tuple[int, int]]:
     """Every ``(start, end)`` token span where the phrase occurs (contiguous, by stem), in order,
     starting only where the index says its first stem does (no scan over the text)."""
+    positions = index.positions_of(phrase_stems[0])
+    if len(phrase_stems) == 1:  # most keywords are one word: every position is a span
+        return map(_one_word_span, positions)
+    return _longer_spans(phrase_stems, text_stems, positions)
+
+
+def _one_word_span(i: int) -> tuple[int, int]:
+    return i, i + 1
+
+
+def _longer_spans(phrase_stems: Sequence[str], text_stems: Sequence[str],
+                  positions: Sequence[int]) -> Iterator[tuple[int, int]]:
     n, rest = len(phrase_stems), phrase_stems[1:]
     last = len(text_stems) - n
-    for i in index.positions_of(phrase_stems[0]):
+    for i in positions:
         if i > last:
             return
-        if all(_stem_matches(p, text_stems[i + 1 + k]) for k, p in enumerate(rest)):
+        for k, p in enumerate(rest, i + 1):
+            if not _stem_matches(p, text_stems[k]):
+                break
+        else:
             yield i, i + n
 
 
@@ -188,25 +205,32 @@ def phrase_stems(phrase: str) -> tuple[str, ...]:
 
 
 class _StemIndex:
-    """The stems of one text: for every stem and every prefix of it that a keyword stem may be
-    (at least :data:`MIN_PREFIX_STEM` letters), every position where it occurs.
+    """The stems of one text: every position of each stem, and of each prefix of it that is the
+    first stem of a rule's prefix-matched entry (``wanted``).
 
     A keyword lookup is then one dict access instead of a scan over the text's stems.
     """
 
-    def __init__(self, token_stems: Sequence[str]) -> None:
-        #: every position of each stem, and of each prefix a keyword stem may be (in text order)
+    def __init__(self, token_stems: Sequence[str], wanted: frozenset[str]) -> None:
+        #: every position of each stem, and of each wanted prefix (in text order)
         self.positions: dict[str, list[int]] = {}
         self.prefix_positions: dict[str, list[int]] = {}
         for i, s in enumerate(token_stems):
             self.positions.setdefault(s, []).append(i)
-            for k in range(MIN_PREFIX_STEM, len(s) + 1):
-                self.prefix_positions.setdefault(s[:k], []).append(i)
+            for p in _prefixes_in(s, wanted):
+                self.prefix_positions.setdefault(p, []).append(i)
 
     def positions_of(self, keyword_stem: str) -> list[int]:
-        """Every position of a token matching ``keyword_stem`` (as :func:`_stem_matches`), in order."""
+        """Every position of a token matching ``keyword_stem`` (as :func:`_stem_matches`), in order;
+        a prefix-matched keyword stem must be one of the index's ``wanted`` prefixes."""
         table = self.positions if len(keyword_stem) < MIN_PREFIX_STEM else self.prefix_positions
         return table.get(keyword_stem, [])
+
+
+@lru_cache(maxsize=65536)
+def _prefixes_in(word_stem: str, wanted: frozenset[str]) -> tuple[str, ...]:
+    """The prefixes of a stem (of :data:`MIN_PREFIX_STEM` letters or more) that are ``wanted``."""
+    return tuple(p for p in (word_stem[:k] for k in range(MIN_PREFIX_STEM, len(word_stem) + 1)) if p in wanted)
 
 
 @dataclass(frozen=True)
@@ -265,12 +289,28 @@ class _Text:
         return " ".join(self.tokens[span[0]:span[1]]).lower()
 
 
-def _analyse(text: str) -> _Text:
+def _analyse(text: str, wanted: frozenset[str]) -> _Text:
     tokens = words(text)
     token_stems = [stem(t) for t in tokens]
     title, newline, _rest = text.partition("\n")
     title_end = len(words(title)) if newline else len(tokens)
-    return _Text(tokens, token_stems, _StemIndex(token_stems), title_end)
+    return _Text(tokens, token_stems, _StemIndex(token_stems, wanted), title_end)
+
+
+@lru_cache(maxsize=64)
+def _prefix_keys(topic_rules: tuple[TopicRule, ...], service_rules: tuple[ServiceRule, ...]) -> frozenset[str]:
+    """The first stems that the rules' entries match as prefixes: what a text's index must know."""
+    keys: set[str] = set()
+    for rule in topic_rules:
+        c = _compile(rule)
+        for group in (c.keywords, c.requires_context, c.context, c.exclude):
+            keys.update(e.stems[0] for e in group if e.prefix)
+    for srule in service_rules:
+        for phrase in srule.phrases:
+            st = phrase_stems(phrase)
+            if st and len(st[0]) >= MIN_PREFIX_STEM:
+                keys.add(st[0])
+    return frozenset(keys)
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -285,7 +325,8 @@ def _score(weights: Iterable[float]) -> float:
 
 
 def match_topics(text: str, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...]:
-    return _match_topics(_analyse(text), rules)[0]
+    rules = tuple(rules)
+    return _match_topics(_analyse(text, _prefix_keys(rules, ())), rules)[0]
 
 
 def _match_topics(text: _Text, rules: Iterable[TopicRule]) -> tuple[tuple[TopicMatch, ...], tuple[SetAside, ...]]:
@@ -376,7 +417,8 @@ def _match_rule(text: _Text, rule: TopicRule, aside: list[SetAside]) -> TopicMat
 
 def match_new_service(text: str, rules: Iterable[ServiceRule]) -> tuple[str, str] | None:
     """The first rule (id, phrase) whose phrase appears in order in ``text``."""
-    return _match_new_service(_analyse(text), rules)
+    rules = tuple(rules)
+    return _match_new_service(_analyse(text, _prefix_keys((), rules)), rules)
 
 
 def _match_new_service(text: _Text, rules: Iterable[ServiceRule]) -> tuple[str, str] | None:
@@ -413,7 +455,8 @@ def classify(
     documentation; the item gets the topics its own words support.
     """
     del source_topics  # kept in the signature for callers; see docstring
-    analysed = _analyse(text)
+    topic_rules, service_rules = tuple(topic_rules), tuple(service_rules)
+    analysed = _analyse(text, _prefix_keys(topic_rules, service_rules))
     topics, aside = _match_topics(analysed, topic_rules)
     svc = _match_new_service(analysed, service_rules)
     return Classification(topics, svc[0] if svc else None, svc[1] if svc else None,

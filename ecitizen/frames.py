@@ -80,7 +80,8 @@ def serve_frames(handle: Callable[[bytes], bytes], stdin: IO[bytes] | None = Non
 
 
 class FramePool:
-    """``processes`` workers running ``script``, shared by the threads of one run.
+    """``processes`` workers running ``script``, shared by the threads of one run, started by
+    the first call (a warm poll where every feed answers 304 starts none).
 
     :meth:`call` sends a frame to an idle worker and returns its answer; it raises
     :class:`WorkerGone` when no worker is left (one that cannot start, fails or dies is dropped,
@@ -89,21 +90,29 @@ class FramePool:
 
     def __init__(self, script: str, processes: int, *, name: str = "worker") -> None:
         self.name = name
+        self.script = script
+        self.processes = processes
         self._cond = threading.Condition()
         self._idle: list[subprocess.Popen[bytes]] = []
         self._all: list[subprocess.Popen[bytes]] = []
-        for _ in range(processes):
+        #: the workers start with the first call (a run that has nothing to send starts none)
+        self._started = False
+        #: frames answered by a worker process
+        self.answered = 0
+
+    def _start(self) -> None:
+        """With the lock held: start the workers (their imports then run while the caller waits)."""
+        self._started = True
+        for _ in range(self.processes):
             try:
                 proc = subprocess.Popen(
-                    [sys.executable, "-P", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    [sys.executable, "-P", self.script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL)
             except OSError as exc:
-                log.warning("%s process did not start (%s); working in this process", name, exc)
+                log.warning("%s process did not start (%s); working in this process", self.name, exc)
                 break
             self._all.append(proc)
             self._idle.append(proc)
-        #: frames answered by a worker process
-        self.answered = 0
 
     @property
     def size(self) -> int:
@@ -111,6 +120,8 @@ class FramePool:
 
     def call(self, data: bytes) -> bytes:
         with self._cond:
+            if not self._started:
+                self._start()
             while not self._idle:
                 if not self._all:
                     raise WorkerGone(f"no {self.name} process left")
@@ -153,6 +164,7 @@ class FramePool:
         """End the workers: their input closes and they exit (killed after a few seconds)."""
         with self._cond:
             procs, self._all, self._idle = self._all, [], []
+            self._started = True  # a call after close finds no worker
             self._cond.notify_all()
         for proc in procs:
             with contextlib.suppress(OSError):

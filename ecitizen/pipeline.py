@@ -128,6 +128,18 @@ def _hash(*parts: str) -> str:
 
 def prepare_entry(entry: EntryData, rules: Rules, *, base_url: str | None = None) -> PreparedItem:
     """normalise + sanitise + classify one entry. Raises ValueError for an unusable entry."""
+    return _prepare_entry(entry, rules, base_url, _base_key(base_url))
+
+
+def _base_key(base_url: str | None) -> str | None:
+    """The canonical form of the page or feed the entries come from (None: none, or unusable)."""
+    try:
+        return canonical_url(base_url) if base_url else None
+    except ValueError:
+        return None
+
+
+def _prepare_entry(entry: EntryData, rules: Rules, base_url: str | None, base_key: str | None) -> PreparedItem:
     raw_url = (entry.url or "").strip()
     if base_url and raw_url:
         from urllib.parse import urljoin
@@ -152,7 +164,7 @@ def prepare_entry(entry: EntryData, rules: Rules, *, base_url: str | None = None
             raise ValueError("entry has no link")
     content_hash = _hash(title, summary_text)
     guid = (entry.guid or "").strip()[:1000] or url
-    if not entry.guid and base_url and url == canonical_url(base_url):
+    if not entry.guid and base_url and url == base_key:
         # no own link and no guid: identify the entry by its content
         guid = "sha256:" + content_hash
     cls = classify(f"{title}\n{summary_text}", rules.topics, rules.services)
@@ -175,20 +187,41 @@ def prepare_entry(entry: EntryData, rules: Rules, *, base_url: str | None = None
 
 def prepare_entries(entries: Iterable[EntryData], rules: Rules, *, base_url: str | None = None) -> PrepareResult:
     """Prepare many entries; duplicates inside the batch (same guid or URL) keep the first."""
+    entries = list(entries)
+    return merge_prepared(entries, prepare_each(entries, rules, base_url=base_url), base_url=base_url)
+
+
+def prepare_each(entries: Sequence[EntryData], rules: Rules, *, base_url: str | None = None
+                 ) -> list[PreparedItem | str]:
+    """Each entry prepared on its own: the item, or why it is unusable. A batch may be split
+    into parts prepared apart (in worker processes) and put back with :func:`merge_prepared`."""
+    base_key = _base_key(base_url)  # the feed's or page's own address, once for the batch
+    out: list[PreparedItem | str] = []
+    for entry in entries:
+        try:
+            out.append(_prepare_entry(entry, rules, base_url, base_key))
+        except ValueError as exc:
+            out.append(str(exc))
+    return out
+
+
+def merge_prepared(entries: Sequence[EntryData], prepared: Sequence[PreparedItem | str], *,
+                   base_url: str | None = None) -> PrepareResult:
+    """The batch's result from :func:`prepare_each`'s, in entry order: duplicates inside the batch
+    (same guid, or same own link) keep the first."""
     items: list[PreparedItem] = []
     rejected: list[Rejected] = []
     seen_guids: set[str] = set()
     seen_urls: set[str] = set()
-    for entry in entries:
-        try:
-            item = prepare_entry(entry, rules, base_url=base_url)
-        except ValueError as exc:
-            rejected.append(Rejected(entry, str(exc)))
+    base_key = _base_key(base_url)
+    for entry, item in zip(entries, prepared, strict=True):
+        if isinstance(item, str):
+            rejected.append(Rejected(entry, item))
             continue
         if item.guid in seen_guids:
             rejected.append(Rejected(entry, f"duplicate guid in the same batch: {item.guid[:200]}"))
             continue
-        has_own_url = not (base_url and item.url == canonical_url(base_url))
+        has_own_url = item.url != base_key
         if has_own_url and item.url in seen_urls:
             rejected.append(Rejected(entry, f"duplicate link in the same batch: {item.url[:200]}"))
             continue

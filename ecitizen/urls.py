@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, unquote_to_bytes, urlencode, urlsplit, urlunsplit
 
 from ecitizen.errors import UnsafeURLError
@@ -33,6 +34,7 @@ _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 
+@lru_cache(maxsize=4096)  # pure; a feed's thousand links share a few hosts
 def _encode_host(host: str) -> str:
     host = host.strip().rstrip(".").lower()
     if not host or host.startswith("["):
@@ -62,6 +64,7 @@ def normalise_host(host: str) -> str:
     return _encode_host(host)
 
 
+@lru_cache(maxsize=4096)
 def is_valid_host(host: str) -> bool:
     """True for an IP address or a syntactically valid (ASCII, IDNA-encoded) host name."""
     if not host:

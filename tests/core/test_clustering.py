@@ -96,9 +96,10 @@ def cluster(batches: Sequence[Batch], candidates: CandidateIndex | list[ClusterC
 def test_shared_vocabulary_clusters_in_bounded_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """10,000 headlines of 6–10 of the 25 shared words, all in one window (the worst shape: every
     title shares most of its stems with thousands of others): each new item is compared with at
-    most CLUSTER_MAX_COMPARED stored ones. 0.5–0.75 s of CPU on the shared 2-core machine (best
-    of three runs: load on the other core inflates CPU time too, by up to 1.6× here). The stem
-    index before issue 13 made 12.7 million comparisons on this shape, 345 s."""
+    most CLUSTER_MAX_COMPARED stored ones. 0.5–0.8 s of CPU on a quiet 2-core machine; since
+    the same machine's speed changes 2× from one run to the next, the CPU is measured against a
+    fixed pure-Python loop run just before (:func:`calibration`, 0.08 s there): 9–11× it, best of
+    three. The stem index before issue 13 made 12.7 million comparisons on this shape, 345 s."""
     batches = shared_vocabulary_batches(10_000)
     compared = 0
 
@@ -108,17 +109,29 @@ def test_shared_vocabulary_clusters_in_bounded_time(monkeypatch: pytest.MonkeyPa
         return titles_similar(a, b)
 
     monkeypatch.setattr(pipeline, "titles_similar", counting)
-    runs: list[float] = []
+    runs: list[tuple[float, float]] = []
     for _ in range(3):
         compared = 0
+        loop = calibration()
         block_keys.cache_clear()  # a cold index: each title's keys computed once, as in a poll
         start = time.process_time()
         clusters = cluster(batches, CandidateIndex())
-        runs.append(time.process_time() - start)
+        runs.append((time.process_time() - start, loop))
     assert len(clusters) == 10_000
     assert compared <= 10_000 * CLUSTER_MAX_COMPARED
     assert compared < 100_000, compared  # about 67,000: most items stop well before the cap
-    assert min(runs) < 1.0, f"{runs} s of CPU for 10,000 items"
+    ratios = [cpu / loop for cpu, loop in runs]
+    assert min(ratios) < 25, f"{runs} (s of CPU for 10,000 items, s of the calibration loop)"
+
+
+def calibration() -> float:
+    """CPU seconds of a fixed pure-Python loop (dict updates, small strings): this machine's speed now."""
+    start = time.process_time()
+    counts: dict[int, int] = {}
+    for i in range(300_000):
+        key = (i * 2654435761) & 0xFFFF
+        counts[key] = counts.get(key, 0) + len(str(i))
+    return time.process_time() - start
 
 
 def test_index_finds_the_same_clusters_as_comparing_every_pair() -> None:
