@@ -266,10 +266,59 @@ def _compile(rule: TopicRule) -> _Compiled:
                      _entries(rule.exclude))
 
 
-def _present(text: _Text, entries: Iterable[_Entry]) -> list[_Entry]:
-    """The entries whose first stem occurs in the text (one dict access each: the hot path)."""
-    prefix, exact = text.index.prefix_positions, text.index.positions
-    return [e for e in entries if e.stems[0] in (prefix if e.prefix else exact)]
+#: an entry of a rule: (rule number, group, entry number in its group, the entry); the groups:
+_KEYWORDS, _REQUIRES_CONTEXT, _CONTEXT, _EXCLUDE = range(4)
+_Ref = tuple[int, int, int, _Entry]
+
+
+@dataclass(frozen=True)
+class _RuleIndex:
+    """Every entry of a rule set by its first stem, so that a text finds the entries it may
+    contain with one dict access per distinct stem of its own (not one per entry of every rule)."""
+
+    #: entries whose first stem matches whole (shorter than MIN_PREFIX_STEM) ...
+    exact: dict[str, tuple[_Ref, ...]]
+    #: ... and those whose first stem matches as a prefix
+    prefix: dict[str, tuple[_Ref, ...]]
+
+
+@lru_cache(maxsize=64)
+def _rule_index(rules: tuple[TopicRule, ...]) -> _RuleIndex:
+    exact: dict[str, list[_Ref]] = {}
+    prefix: dict[str, list[_Ref]] = {}
+    for ri, rule in enumerate(rules):
+        c = _compile(rule)
+        for group, entries in enumerate((c.keywords, c.requires_context, c.context, c.exclude)):
+            for n, e in enumerate(entries):
+                (prefix if e.prefix else exact).setdefault(e.stems[0], []).append((ri, group, n, e))
+    return _RuleIndex({k: tuple(v) for k, v in exact.items()}, {k: tuple(v) for k, v in prefix.items()})
+
+
+def _present_by_rule(text: _Text, index: _RuleIndex) -> dict[int, list[list[_Entry]]]:
+    """For each rule with an entry whose first stem occurs in the text: its four groups of such
+    entries (keywords, requiring context, context, exclusions), each in the rule's order."""
+    found: dict[int, list[list[tuple[int, _Entry]]]] = {}
+    for table, keys in ((index.exact, text.index.positions), (index.prefix, text.index.prefix_positions)):
+        for key in keys:
+            refs = table.get(key)
+            if refs is None:
+                continue
+            for ri, group, n, entry in refs:
+                groups = found.get(ri)
+                if groups is None:
+                    groups = found[ri] = [[], [], [], []]
+                groups[group].append((n, entry))
+    return {ri: [_in_order(g) for g in groups] for ri, groups in found.items()}
+
+
+def _in_order(refs: list[tuple[int, _Entry]]) -> list[_Entry]:
+    if len(refs) < 2:
+        return [e for _, e in refs]
+    return [e for _, e in sorted(refs, key=_first)]
+
+
+def _first(ref: tuple[int, _Entry]) -> int:
+    return ref[0]
 
 
 @dataclass(frozen=True)
@@ -329,23 +378,23 @@ def match_topics(text: str, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...
     return _match_topics(_analyse(text, _prefix_keys(rules, ())), rules)[0]
 
 
-def _match_topics(text: _Text, rules: Iterable[TopicRule]) -> tuple[tuple[TopicMatch, ...], tuple[SetAside, ...]]:
+def _match_topics(text: _Text, rules: tuple[TopicRule, ...]) -> tuple[tuple[TopicMatch, ...], tuple[SetAside, ...]]:
     out: list[TopicMatch] = []
     aside: list[SetAside] = []
-    for rule in rules:
-        match = _match_rule(text, rule, aside)
+    present = _present_by_rule(text, _rule_index(rules))
+    for ri in sorted(present):
+        match = _match_rule(text, rules[ri], present[ri], aside)
         if match is not None:
             out.append(match)
     return tuple(out), tuple(aside)
 
 
-def _match_rule(text: _Text, rule: TopicRule, aside: list[SetAside]) -> TopicMatch | None:
-    compiled = _compile(rule)
-    keywords = _present(text, compiled.keywords)
-    ambiguous = _present(text, compiled.requires_context)
+def _match_rule(text: _Text, rule: TopicRule, present: list[list[_Entry]], aside: list[SetAside]) -> TopicMatch | None:
+    """The rule's match in the text, from its entries ``present`` (by group: :func:`_present_by_rule`)."""
+    keywords, ambiguous = present[_KEYWORDS], present[_REQUIRES_CONTEXT]
     if not keywords and not ambiguous:
         return None
-    masked = [(sp, e.phrase) for e in _present(text, compiled.exclude) for sp in text.spans(e)]
+    masked = [(sp, e.phrase) for e in present[_EXCLUDE] for sp in text.spans(e)]
 
     def mask_of(span: tuple[int, int]) -> str | None:
         for m, phrase in masked:
@@ -381,17 +430,12 @@ def _match_rule(text: _Text, rule: TopicRule, aside: list[SetAside]) -> TopicMat
             record(entry.phrase, span)
             strong.append((span, entry.phrase))
 
-    context: list[_Entry] | None = None
-
     def confirmation(span: tuple[int, int]) -> tuple[tuple[int, int], str] | None:
         """A context entry, or one of the topic's own keywords, elsewhere in the text."""
-        nonlocal context
         for sp, phrase in strong:
             if not _overlaps(sp, span):
                 return sp, phrase
-        if context is None:
-            context = _present(text, compiled.context)
-        for c in context:
+        for c in present[_CONTEXT]:
             for sp in text.spans(c):
                 if not _overlaps(sp, span) and (not masked or mask_of(sp) is None):
                     return sp, c.phrase
@@ -421,14 +465,39 @@ def match_new_service(text: str, rules: Iterable[ServiceRule]) -> tuple[str, str
     return _match_new_service(_analyse(text, _prefix_keys((), rules)), rules)
 
 
-def _match_new_service(text: _Text, rules: Iterable[ServiceRule]) -> tuple[str, str] | None:
+def _match_new_service(text: _Text, rules: tuple[ServiceRule, ...]) -> tuple[str, str] | None:
+    exact, prefix = _service_index(rules)
+    candidates: list[tuple[int, int, tuple[str, ...], str, str]] = []
+    for table, keys in ((exact, text.index.positions), (prefix, text.index.prefix_positions)):
+        for key in keys:
+            candidates.extend(table.get(key, ()))
     token_stems, index = text.stems, text.index
-    for rule in rules:
-        for phrase in rule.phrases:
-            stems = phrase_stems(phrase)
-            if stems and _phrase_in(stems, token_stems, index):
-                return rule.id, phrase
+    for _, _, stems, rule_id, phrase in sorted(candidates, key=_rule_order):  # the rules' order
+        if _phrase_in(stems, token_stems, index):
+            return rule_id, phrase
     return None
+
+
+_ServiceRef = tuple[int, int, tuple[str, ...], str, str]
+
+
+def _rule_order(ref: _ServiceRef) -> tuple[int, int]:
+    return ref[0], ref[1]
+
+
+@lru_cache(maxsize=64)
+def _service_index(rules: tuple[ServiceRule, ...]) -> tuple[dict[str, list[_ServiceRef]], dict[str, list[_ServiceRef]]]:
+    """Every phrase of the new-service rules by its first stem (matched whole / as a prefix):
+    (rule number, phrase number, stems, rule id, phrase)."""
+    exact: dict[str, list[_ServiceRef]] = {}
+    prefix: dict[str, list[_ServiceRef]] = {}
+    for ri, rule in enumerate(rules):
+        for pi, phrase in enumerate(rule.phrases):
+            stems = phrase_stems(phrase)
+            if stems:
+                table = prefix if len(stems[0]) >= MIN_PREFIX_STEM else exact
+                table.setdefault(stems[0], []).append((ri, pi, stems, rule.id, phrase))
+    return exact, prefix
 
 
 def relevance_of(topics: Sequence[TopicMatch], *, new_service: bool) -> float:
