@@ -23,6 +23,7 @@ from sqlmodel import Session, create_engine
 
 import ecitizen.storage  # noqa: F401 - registers every table on SQLModel.metadata
 from ecitizen.errors import StorageError
+from ecitizen.storage.types import json_serializer
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _engines: dict[str, Engine] = {}
@@ -40,7 +41,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url``; a SQLite file's folder is created if missing."""
-    kwargs: dict[str, Any] = {}
+    # JSON prepared by a worker process goes in as it is (see ecitizen.storage.types.JSONText)
+    kwargs: dict[str, Any] = {"json_serializer": json_serializer}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:" and not path.startswith("file:"):

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from functools import lru_cache, reduce
@@ -78,10 +79,19 @@ class PreparedItem:
     title_key: str
     content_hash: str
     diff_text: str | None = None
+    #: :attr:`topics` in their stored form (JSON of ``TopicMatch.as_dict``), made where the item
+    #: is prepared: an item from a worker process comes :meth:`slim`, with this and no ``topics``
+    topics_json: str = "[]"
 
     @property
     def is_new_service(self) -> bool:
         return self.new_service_rule is not None
+
+    def slim(self) -> PreparedItem:
+        """The item without its :attr:`topics` objects (their evidence is many small objects, slow
+        to send between processes); :attr:`topics_json` keeps what is stored."""
+        return replace(self, topics=())
+
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,12 @@ class Rejected:
 class PrepareResult:
     items: tuple[PreparedItem, ...]
     rejected: tuple[Rejected, ...] = field(default_factory=tuple)
+
+
+def slim_result(result: PrepareResult) -> PrepareResult:
+    """A :class:`PrepareResult` to send from a worker process: its items :meth:`~PreparedItem.slim`."""
+    return replace(result, items=tuple(i.slim() for i in result.items))
+
 
 
 def title_key(title: str) -> str:
@@ -182,6 +198,7 @@ def _prepare_entry(entry: EntryData, rules: Rules, base_url: str | None, base_ke
         title_key=title_key(title),
         content_hash=content_hash,
         diff_text=entry.diff_text,
+        topics_json=json.dumps([t.as_dict() for t in cls.topics]),
     )
 
 

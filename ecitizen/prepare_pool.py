@@ -3,7 +3,8 @@
 Owns: splitting a batch (a listing crawl's thousands of records) into parts that worker processes
 prepare side by side (:func:`ecitizen.pipeline.prepare_each`: sanitise, classify, on the other
 cores), and putting the parts back together (:func:`ecitizen.pipeline.merge_prepared`): the
-result is the one :func:`~ecitizen.pipeline.prepare_entries` gives. A small batch, one core, or a
+result is the one :func:`~ecitizen.pipeline.prepare_entries` gives, its items slim (topics in
+stored form only: what the store needs). A small batch, one core, or a
 worker that cannot start or dies: the batch (or the part) is prepared in this process.
 
 The workers are ``python -P`` children running this file (:mod:`ecitizen.frames`); they import
@@ -51,7 +52,7 @@ def prepare_in_workers(entries: Sequence[EntryData], rules: Rules, *, base_url: 
             try:
                 answer: list[PreparedItem | str] = pickle.loads(pool.call(request))  # noqa: S301 - our worker
             except WorkerGone:
-                return prepare_each(part, rules, base_url=base_url)
+                return [p if isinstance(p, str) else p.slim() for p in prepare_each(part, rules, base_url=base_url)]
             return answer
 
         prepared = [item for part in threads.map(prepare, parts) for item in part]
@@ -59,9 +60,11 @@ def prepare_in_workers(entries: Sequence[EntryData], rules: Rules, *, base_url: 
 
 
 def answer_frame(request: bytes) -> bytes:
-    """A worker's answer to one part: its entries prepared (the item, or why it is unusable)."""
+    """A worker's answer to one part: its entries prepared (the item, slim: topics in stored form
+    only; or why it is unusable)."""
     part, rules, base_url = pickle.loads(request)  # noqa: S301 - from the process that started us
-    return pickle.dumps(prepare_each(part, rules, base_url=base_url), protocol=pickle.HIGHEST_PROTOCOL)
+    prepared = [p if isinstance(p, str) else p.slim() for p in prepare_each(part, rules, base_url=base_url)]
+    return pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ duplicate-cluster assignment, each source's batch in one transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from ecitizen.errors import ConfigError, NotFoundError
 from ecitizen.pipeline import CLUSTER_WINDOW, CandidateIndex, ClusterCandidate, PreparedItem, find_cluster
 from ecitizen.sources import SourceInput, SourceRefusedError, SourceRules, add_source, update_source
 from ecitizen.storage import Item, ItemStatus, Source
+from ecitizen.storage.types import JSONText
 from ecitizen.urls import Resolver
 from ecitizen.urls import _resolve as default_resolve
 
@@ -196,7 +198,7 @@ def store_items(
                 row.summary_text = item.summary_text
                 row.title_key = item.title_key
                 row.content_hash = item.content_hash
-                row.topics = [t.as_dict() for t in item.topics]
+                row.topics = json.loads(item.topics_json)
                 if item.published_at and not row.published_at:
                     row.published_at = item.published_at
                 session.add(row)
@@ -221,7 +223,7 @@ def store_items(
                 "summary_text": item.summary_text,
                 "published_at": item.published_at,
                 "fetched_at": now,
-                "topics": [t.as_dict() for t in item.topics],
+                "topics": JSONText(item.topics_json),
                 "is_new_service": item.is_new_service,
                 "new_service_rule": item.new_service_rule,
                 "title_key": item.title_key,

@@ -33,7 +33,7 @@ import feedparser
 
 from ecitizen.dates import parse_date
 from ecitizen.errors import ParseError
-from ecitizen.pipeline import EntryData, PrepareResult, Rules, prepare_entries
+from ecitizen.pipeline import EntryData, PrepareResult, Rules, prepare_entries, slim_result
 from ecitizen.textcodec import choose_encoding, cyrillic_stats, decode_html
 
 MAX_ENTRIES = 2000
@@ -331,11 +331,12 @@ def parse_request(
 
 
 def answer_frame(request: bytes) -> bytes:
-    """A worker's answer to one :func:`parse_request` frame: the pickled result, or the exception
-    it raised (re-raised by :func:`parse_answer` in the poll)."""
+    """A worker's answer to one :func:`parse_request` frame: the pickled result (its items slim:
+    topics in stored form only), or the exception it raised (re-raised by :func:`parse_answer`)."""
     out: tuple[str, object]
     try:
-        out = ("ok", parse_and_prepare(**pickle.loads(request)))  # noqa: S301 - our own poll's frame
+        warning, count, prepared = parse_and_prepare(**pickle.loads(request))  # noqa: S301 - our own poll's frame
+        out = ("ok", (warning, count, slim_result(prepared)))
     except Exception as exc:  # noqa: BLE001 - every failure goes back to the poll, which records it
         out = ("error", exc)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,3 +41,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """The default clock. Code that decides things takes ``now`` as an argument instead."""
     return datetime.now(UTC)
+
+
+class JSONText(str):
+    """A JSON column's value already serialised (by a worker process that prepared the item):
+    :func:`json_serializer` stores it as it is instead of encoding it again."""
+
+    __slots__ = ()
+
+
+def json_serializer(value: Any) -> str:
+    """The engines' JSON serialiser: :class:`JSONText` as it is, anything else by ``json.dumps``
+    (SQLAlchemy's default, so both give the same text)."""
+    if isinstance(value, JSONText):
+        return str.__str__(value)
+    return json.dumps(value)
