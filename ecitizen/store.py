@@ -165,19 +165,33 @@ def store_items(
     unchanged = 0
     guids = [i.guid for i in items]
     urls = [i.url for i in items]
-    existing_by_guid: dict[str, Item] = {}
-    existing_by_url: dict[str, Item] = {}
+    # what is stored already, as plain values (most of a poll's items are new or unchanged: no
+    # ORM object is made for them); the changed ones are loaded as ORM rows below
+    existing_by_guid: dict[str, int] = {}
+    existing_by_url: dict[str, int] = {}
+    stored_hash: dict[int, str] = {}
+    table = Item.__table__  # type: ignore[attr-defined]
     for chunk_start in range(0, len(guids), 500):
         gchunk = guids[chunk_start : chunk_start + 500]
         uchunk = urls[chunk_start : chunk_start + 500]
-        for row in session.exec(
-            select(Item).where(
-                Item.source_id == source.id,
-                or_(col(Item.guid).in_(gchunk), col(Item.url).in_(uchunk)),
-            )
+        for item_id, guid, url, content_hash in session.execute(
+            sa_select(table.c.id, table.c.guid, table.c.url, table.c.content_hash).where(
+                table.c.source_id == source.id, or_(table.c.guid.in_(gchunk), table.c.url.in_(uchunk)))
         ):
-            existing_by_guid[row.guid] = row
-            existing_by_url.setdefault(row.url, row)
+            existing_by_guid[guid] = item_id
+            existing_by_url.setdefault(url, item_id)
+            stored_hash[item_id] = content_hash
+
+    def known_id(item: PreparedItem) -> int | None:
+        found = existing_by_guid.get(item.guid)
+        if found is None and item.url != source.url:
+            found = existing_by_url.get(item.url)
+        return found
+
+    changed = {kid for item in items if (kid := known_id(item)) is not None and stored_hash[kid] != item.content_hash}
+    for start in range(0, len(changed), 500):  # into the session's identity map, one query a chunk
+        ids = sorted(changed)[start : start + 500]
+        list(session.exec(select(Item).where(col(Item.id).in_(ids))))
     if cache is not None:
         candidates = cache.candidates(session, items, now=now)
     else:
@@ -187,22 +201,21 @@ def store_items(
     pending_guids: set[str] = set()
     pending_urls: set[str] = set()
     for item in items:
-        known = existing_by_guid.get(item.guid) or (
-            existing_by_url.get(item.url) if item.url != source.url else None
-        )
-        if known is not None:
-            row = known
-            if row.content_hash != item.content_hash:
+        kid = known_id(item)
+        if kid is not None:
+            if stored_hash[kid] != item.content_hash:
+                row = session.get(Item, kid)  # loaded above (the identity map: no query)
+                assert row is not None
                 row.title = item.title
                 row.summary_html = item.summary_html
                 row.summary_text = item.summary_text
                 row.title_key = item.title_key
-                row.content_hash = item.content_hash
+                row.content_hash = stored_hash[kid] = item.content_hash
                 row.topics = json.loads(item.topics_json)
                 if item.published_at and not row.published_at:
                     row.published_at = item.published_at
                 session.add(row)
-                updated.append(row.id or 0)
+                updated.append(kid)
             else:
                 unchanged += 1
             continue
@@ -241,7 +254,6 @@ def store_items(
         # so all new rows go in one multi-row INSERT … RETURNING (Core, not the ORM's bulk path:
         # without a parameter order to keep, SQLAlchemy sends one statement per batch of rows, not
         # one per row on SQLite); the ids come back matched by GUID, unique within the batch
-        table = Item.__table__  # type: ignore[attr-defined]
         conn = session.connection()
         ids_by_guid = {guid: item_id for guid, item_id in
                        conn.execute(sa_insert(table).returning(table.c.guid, table.c.id), new_params)}
