@@ -1,9 +1,12 @@
 """Polling feed sources: pick the due ones, fetch them concurrently, parse, prepare, store.
 
-Owns: the poll run. Fetching and parsing happen in worker threads (a global limit and a limit per
-host); each source's result is stored by the calling thread in ONE transaction (items + health),
-so a process killed mid-poll leaves every source either fully updated or untouched. A failing
-source is recorded on its health record and never stops the others.
+Owns: the poll run. Fetching happens in worker threads (a global limit and a limit per host).
+A poll of ``feeds.process_min_sources`` sources or more parses and prepares in parser worker
+processes (``feeds/parse.py`` through :class:`ecitizen.frames.FramePool`); a smaller one parses
+in the fetching thread and prepares in the storing one. Each source's result is stored by the
+calling thread in ONE transaction (items + health), so a process killed mid-poll leaves every
+source either fully updated or untouched. A failing source is recorded on its health record and
+never stops the others.
 """
 
 from __future__ import annotations
