@@ -38,7 +38,8 @@ class Item(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    source_id: int = Field(foreign_key="source.id", index=True, ondelete="CASCADE")
+    #: no index of its own: uq_item_source_guid and ix_item_source_published_at start with it
+    source_id: int = Field(foreign_key="source.id", ondelete="CASCADE")
     #: news | service | page_change | catalog_event
     kind: str = "news"
     guid: str
@@ -58,7 +59,8 @@ class Item(SQLModel, table=True):
     content_hash: str = ""
     #: readable diff for page changes
     diff_text: str | None = None
-    status: str = Field(default=ItemStatus.NEW.value, index=True)
+    #: no index of its own: ix_item_status_published_at and ix_item_status_new_service start with it
+    status: str = ItemStatus.NEW.value
     reviewed_by: str | None = None
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: edited by a person for print: title and the short explanation shown on posters
