@@ -7,6 +7,7 @@ seconds (``tests/test_benchmarks_smoke.py``): the real code paths and the peers,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -130,3 +131,45 @@ def _copy_rows(session: Any, table: str, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             copy.write_row([json.dumps(v) if isinstance(v, (list, dict)) else v
                             for v in (row[c] for c in columns)])
+
+
+class HTTPRequests(asyncio.Protocol):
+    """The server side of the benchmarks' loopback hosts: a minimal HTTP/1.1 keep-alive protocol
+    that splits the requests (no bodies) and hands each to :meth:`request`; a connection whose
+    request line cannot be read is closed."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while b"\r\n\r\n" in self.buf:
+            head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            try:
+                method, target, _ = lines[0].split(" ", 2)
+            except ValueError:
+                if self.transport is not None:
+                    self.transport.close()
+                return
+            self.request(method, target.split("?", 1)[0], lines[1:])
+
+    def request(self, method: str, path: str, header_lines: list[str]) -> None:
+        raise NotImplementedError
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+
+def header(lines: list[str], name: str) -> str | None:
+    """The value of the header ``name`` (lower case) among a request's header lines."""
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None

@@ -52,7 +52,7 @@ import feedparser
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from benchmarks.common import CORPUS, EGOV_WORDS, SMOKE_HELP, make_app, peer_skipped
+from benchmarks.common import CORPUS, EGOV_WORDS, SMOKE_HELP, HTTPRequests, header, make_app, peer_skipped
 from ecitizen.db import dispose_engines, session_scope
 from ecitizen.feeds.parse import parse_feed
 from ecitizen.feeds.poll import poll
@@ -113,38 +113,26 @@ def make_feed(i: int, n: int, words: list[str] = WORDS) -> bytes:
     return doc.encode("utf-8")
 
 
-class _FeedHTTP(asyncio.Protocol):
-    """A minimal HTTP/1.1 keep-alive server of fixed documents, answering 304 to a matching
-    If-None-Match; adds every byte it writes to ``sent``."""
+class _FeedHTTP(HTTPRequests):
+    """Fixed documents, 304 to a matching If-None-Match; adds every byte it writes to ``sent``."""
 
     def __init__(self, routes: dict[str, tuple[bytes, str]], sent: list[int]) -> None:
+        super().__init__()
         self.routes = routes
         self.sent = sent
-        self.buf = b""
-        self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buf += data
-        while b"\r\n\r\n" in self.buf:
-            head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-            lines = head.decode("latin-1").split("\r\n")
-            path = lines[0].split(" ")[1] if len(lines[0].split(" ")) > 1 else "/"
-            headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-            body, etag = self.routes.get(path, (b"", ""))
-            if not etag:
-                out = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
-            elif headers.get("if-none-match") == etag:
-                out = f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\n\r\n".encode()
-            else:
-                out = (f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\nETag: {etag}\r\n"
-                       f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-            self.sent[0] += len(out)
-            self.sent[1] += 1
-            assert self.transport is not None
+    def request(self, method: str, path: str, header_lines: list[str]) -> None:
+        body, etag = self.routes.get(path, (b"", ""))
+        if not etag:
+            out = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+        elif header(header_lines, "if-none-match") == etag:
+            out = f"HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nContent-Length: 0\r\n\r\n".encode()
+        else:
+            out = (f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\nETag: {etag}\r\n"
+                   f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        self.sent[0] += len(out)
+        self.sent[1] += 1
+        if self.transport is not None:
             self.transport.write(out)
 
 

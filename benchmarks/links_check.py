@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import SMOKE_HELP, peer_skipped
+from benchmarks.common import SMOKE_HELP, HTTPRequests, peer_skipped
 
 if TYPE_CHECKING:
     from ecitizen.app import App
@@ -58,36 +58,20 @@ def _page(path: str) -> tuple[int, bytes]:
                  f"заявление, документы, сроки.</p></main></body></html>").encode()
 
 
-class _SlowHTTP(asyncio.Protocol):
-    """A minimal HTTP/1.1 keep-alive server protocol: every answer ``DELAY`` after its request, with
-    a timer, not a coroutine (the server must cost far less CPU than the checker it serves)."""
+class _SlowHTTP(HTTPRequests):
+    """Every answer ``DELAY`` after its request, with a timer, not a coroutine (the server must cost
+    far less CPU than the checker it serves)."""
 
     def __init__(self, extra: dict[str, bytes]) -> None:
+        super().__init__()
         self.extra = extra
-        self.buf = b""
-        self.transport: asyncio.Transport | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buf += data
-        loop = asyncio.get_running_loop()
-        while b"\r\n\r\n" in self.buf:
-            head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-            try:
-                method, target, _ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
-            except ValueError:
-                if self.transport is not None:
-                    self.transport.close()
-                return
-            path = target.split("?", 1)[0]
-            if path in self.extra:
-                self._answer(method, 200, self.extra[path])
-            else:
-                status, body = _page(path)
-                loop.call_later(DELAY, self._answer, method, status, body)
+    def request(self, method: str, path: str, header_lines: list[str]) -> None:
+        if path in self.extra:
+            self._answer(method, 200, self.extra[path])
+        else:
+            status, body = _page(path)
+            asyncio.get_running_loop().call_later(DELAY, self._answer, method, status, body)
 
     def _answer(self, method: str, status: int, body: bytes) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -95,9 +79,6 @@ class _SlowHTTP(asyncio.Protocol):
         reason = "OK" if status == 200 else "Not Found"
         self.transport.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n"
                              f"Content-Length: {len(body)}\r\n\r\n".encode() + (b"" if method == "HEAD" else body))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.transport = None
 
 
 def serve(port_file: str) -> None:

@@ -93,7 +93,6 @@ class PreparedItem:
         return replace(self, topics=())
 
 
-
 @dataclass(frozen=True)
 class Rules:
     topics: tuple[TopicRule, ...] = ()
@@ -126,7 +125,6 @@ class PrepareResult:
 def slim_result(result: PrepareResult) -> PrepareResult:
     """A :class:`PrepareResult` to send from a worker process: its items :meth:`~PreparedItem.slim`."""
     return replace(result, items=tuple(i.slim() for i in result.items))
-
 
 
 def title_key(title: str) -> str:

@@ -52,7 +52,7 @@ def prepare_in_workers(entries: Sequence[EntryData], rules: Rules, *, base_url: 
             try:
                 answer: list[PreparedItem | str] = pickle.loads(pool.call(request))  # noqa: S301 - our worker
             except WorkerGone:
-                return [p if isinstance(p, str) else p.slim() for p in prepare_each(part, rules, base_url=base_url)]
+                return _slim(prepare_each(part, rules, base_url=base_url))
             return answer
 
         prepared = [item for part in threads.map(prepare, parts) for item in part]
@@ -63,8 +63,12 @@ def answer_frame(request: bytes) -> bytes:
     """A worker's answer to one part: its entries prepared (the item, slim: topics in stored form
     only; or why it is unusable)."""
     part, rules, base_url = pickle.loads(request)  # noqa: S301 - from the process that started us
-    prepared = [p if isinstance(p, str) else p.slim() for p in prepare_each(part, rules, base_url=base_url)]
-    return pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(_slim(prepare_each(part, rules, base_url=base_url)), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _slim(prepared: list[PreparedItem | str]) -> list[PreparedItem | str]:
+    """A part's items :meth:`~ecitizen.pipeline.PreparedItem.slim` (reasons stay as they are)."""
+    return [p if isinstance(p, str) else p.slim() for p in prepared]
 
 
 if __name__ == "__main__":

@@ -188,10 +188,10 @@ def store_items(
             found = existing_by_url.get(item.url)
         return found
 
-    changed = {kid for item in items if (kid := known_id(item)) is not None and stored_hash[kid] != item.content_hash}
+    changed = sorted({kid for item in items
+                      if (kid := known_id(item)) is not None and stored_hash[kid] != item.content_hash})
     for start in range(0, len(changed), 500):  # into the session's identity map, one query a chunk
-        ids = sorted(changed)[start : start + 500]
-        list(session.exec(select(Item).where(col(Item.id).in_(ids))))
+        list(session.exec(select(Item).where(col(Item.id).in_(changed[start : start + 500]))))
     if cache is not None:
         candidates = cache.candidates(session, items, now=now)
     else:
