@@ -99,6 +99,7 @@ def run_backend(backend: str, a: argparse.Namespace, tmp: Path) -> Report:
     from click.testing import CliRunner
 
     from ecitizen.db import dispose_engines, session_scope
+    from ecitizen.programme import current_month
     from ecitizen.queries import MAX_ID, ItemCursor, ItemFilter, iter_items, set_status
     from ecitizen.shell.auth import add_user
     from ecitizen.shell.cli import main as cli_main
@@ -135,6 +136,7 @@ def run_backend(backend: str, a: argparse.Namespace, tmp: Path) -> Report:
 
         # -- staff pages --------------------------------------------------------------------------
         topic = grown["topics"][3 % len(grown["topics"])]
+        this_month = current_month(app.now(), app.config.tz)
         pages = [
             ("/", "dashboard"), ("/review", "review queue, first page"),
             ("/review?status=approved", "review: approved"), (f"/review?status=approved&after={deep}",
@@ -150,6 +152,7 @@ def run_backend(backend: str, a: argparse.Namespace, tmp: Path) -> Report:
             ("/programme", "programme"), ("/programme/figures", "programme: figures"),
             ("/programme/libraries", "programme: libraries"), ("/programme/lessons", "programme: lessons"),
             ("/programme/report", "programme: report"),
+            (f"/programme/lessons/{this_month}/1", "programme: one lesson's sheet"),
         ]
         for path, label in pages:
             def get(path: str = path) -> tuple[int, int]:

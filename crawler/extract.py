@@ -28,6 +28,7 @@ from ecitizen.dates import MONTHS_GENITIVE, MONTHS_NOMINATIVE, parse_date
 from ecitizen.errors import ParseError, SelectorError
 from ecitizen.html import clean_text
 from ecitizen.pipeline import EntryData
+from ecitizen.russian import plural
 from ecitizen.source_settings import (
     LINK_PLACEHOLDER,
     CatalogSettings,
@@ -567,15 +568,6 @@ def require_json_links(page: JsonPage) -> None:
                         f"для {names} (это поле сопоставления или ключ записи?)")
 
 
-def _plural(n: int, one: str, few: str, many: str) -> str:
-    """The Russian form for ``n``: 1 запись, 2 записи, 5 записей."""
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
-
 def shared_link_warning(entries: Iterable[EntryData], *, base_url: str) -> str | None:
     """A warning (Russian) when different entries of one crawl share a link, or None.
 
@@ -595,11 +587,11 @@ def shared_link_warning(entries: Iterable[EntryData], *, base_url: str) -> str |
         return None
     n = sum(shared.values())
     example = display_url(max(shared, key=lambda k: shared[k]))
-    records = f"{n} {_plural(n, 'запись', 'записи', 'записей')}"
+    records = f"{n} {plural(n, 'запись', 'записи', 'записей')}"
     if len(shared) == 1:
         return (f"{records} с одинаковой ссылкой {example}: сохранена только первая, остальные не сохранены — "
                 "проверьте, как строится ссылка (link, link_template)")
-    links = f"{len(shared)} {_plural(len(shared), 'ссылка', 'ссылки', 'ссылок')}"
+    links = f"{len(shared)} {plural(len(shared), 'ссылка', 'ссылки', 'ссылок')}"
     return (f"{records} с одинаковыми ссылками ({links}, например {example}): из записей с одной ссылкой "
             "сохранена только первая — проверьте, как строится ссылка (link, link_template)")
 

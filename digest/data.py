@@ -27,7 +27,7 @@ from ecitizen.digest.select import (
     UnreviewedLink,
 )
 from ecitizen.outcomes import explain
-from ecitizen.storage import Item, Source
+from ecitizen.storage import Item, Source, TopicIds, topic_text_columns
 from ecitizen.urls import display_url
 
 log = logging.getLogger("ecitizen.digest")
@@ -63,19 +63,19 @@ def topics_of(config: Config) -> tuple[TopicInfo, ...]:
 #: the columns an :class:`ItemView` is built from (a Core select: no ORM objects at 300,000 rows)
 _VIEW_COLUMNS = (
     Item.id, Source.name, Item.kind, Item.url, Item.guid, Item.display_title, Item.title, Item.summary_text,
-    Item.published_at, Item.fetched_at, Item.topics, Item.manual_topics, Item.is_new_service, Item.cluster_id,
+    Item.published_at, Item.fetched_at, *topic_text_columns(), Item.is_new_service, Item.cluster_id,
     Item.status, Item.explanation,
 )
 
 
-def _row_view(row: Any, summary_html: str, diff_text: str | None) -> ItemView:
+def _row_view(row: Any, summary_html: str, diff_text: str | None, topic_ids: TopicIds) -> ItemView:
     (id_, source, kind, url, guid, display_title, title, summary_text, published_at, fetched_at, topics, manual,
      is_new_service, cluster_id, status, explanation) = row[:16]
     return ItemView(
         id=id_, source=source, kind=kind, url=url, guid=guid, title=display_title or title,
         summary_text=summary_text or "", summary_html=summary_html, published_at=published_at,
         fetched_at=fetched_at,
-        topic_ids=tuple(manual) if manual is not None else tuple(t["id"] for t in topics or ()),
+        topic_ids=topic_ids(topics, manual),
         is_new_service=bool(is_new_service), cluster_id=cluster_id, status=status, explanation=explanation,
         diff_text=diff_text, original_title=title,
     )
@@ -101,9 +101,10 @@ def load_items(
         q = q.where(col(Item.status) == status)
     q = q.order_by(col(Item.id))
     rows = session.execute(q)
+    topic_ids = TopicIds()
     if bodies:
-        return [_row_view(r, r[16] or "", r[17]) for r in rows]
-    return [_row_view(r, "", None) for r in rows]
+        return [_row_view(r, r[16] or "", r[17], topic_ids) for r in rows]
+    return [_row_view(r, "", None, topic_ids) for r in rows]
 
 
 def load_period_items(

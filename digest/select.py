@@ -41,6 +41,7 @@ from ecitizen.digest.layout import (
 )
 from ecitizen.digest.metrics import line_count
 from ecitizen.digest.periods import Period
+from ecitizen.russian import count_ru
 
 PUBLIC_KINDS = frozenset({"news", "service", "catalog_event"})
 APPROVED = "approved"
@@ -325,20 +326,6 @@ def short_explanation(item: ItemView, limit: int) -> str:
             break
         out = candidate
     return out or fit_text(summary, limit)
-
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """Russian plural: 1 услуга, 2 услуги, 5 услуг."""
-    n = abs(n)
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
-
-def count_ru(n: int, one: str, few: str, many: str) -> str:
-    return f"{n} {plural(n, one, few, many)}"
 
 
 # -- clusters and ordering ----------------------------------------------------------------------

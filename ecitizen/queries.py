@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import String, cast, func, or_
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
@@ -155,11 +155,24 @@ def _filtered(q: Q, flt: ItemFilter, *, dated: bool) -> Q:
         if flt.until is not None:
             q = q.where(fetched < flt.until)
     q = _item_conditions(q, flt)
-    if flt.topic:  # a cheap superset in SQL (the id as a JSON string); the exact test is topic_ids()
-        pattern = "%" + json.dumps(flt.topic) + "%"
-        q = q.where(or_(cast(col(Item.topics), String).like(pattern),
-                        cast(col(Item.manual_topics), String).like(pattern)))
+    if flt.topic:
+        q = q.where(maybe_of_topic(flt.topic))
     return q
+
+
+def maybe_of_topic(topic: str) -> ColumnElement[bool]:
+    """A cheap superset in SQL of the items of ``topic`` (its id as a JSON string in the automatic
+    or the manual topics); the exact test is ``Item.topic_ids()``."""
+    pattern = "%" + json.dumps(topic) + "%"
+    return or_(cast(col(Item.topics), String).like(pattern), cast(col(Item.manual_topics), String).like(pattern))
+
+
+def in_date_range(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """The item's date (published, else fetched) in ``[start, end)``, written so that the database
+    can use its indexes: ``published_at`` for dated items, the partial index over undated ones."""
+    published, fetched = col(Item.published_at), col(Item.fetched_at)
+    return or_(and_(published >= start, published < end),
+               and_(published.is_(None), fetched >= start, fetched < end))
 
 
 def _in_list_order(q: Q, *, dated: bool, newer: bool = False) -> Q:

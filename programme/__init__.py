@@ -54,7 +54,14 @@ from ecitizen.programme.figures import (
     targets_for,
 )
 from ecitizen.programme.indicators import COUNTED, ENTERED, INDICATORS, MEASURES, Indicator, Measure, indicator
-from ecitizen.programme.lessons import LessonSheet, lesson_sheets, render_lesson_html, write_lesson_sheets
+from ecitizen.programme.lessons import (
+    LessonCounts,
+    LessonSheet,
+    lesson_overview,
+    lesson_sheets,
+    render_lesson_html,
+    write_lesson_sheets,
+)
 from ecitizen.programme.libraries import (
     FIELD_LABELS,
     FIELDS,
@@ -103,6 +110,7 @@ __all__ = [
     "HistoryEntry",
     "Indicator",
     "IndicatorRow",
+    "LessonCounts",
     "LessonSheet",
     "LibraryImport",
     "LibraryProgress",
@@ -132,6 +140,7 @@ __all__ = [
     "indicator",
     "indicator_table",
     "info_zone_sheets",
+    "lesson_overview",
     "lesson_sheets",
     "libraries_csv",
     "libraries_json",

@@ -29,7 +29,7 @@ from ecitizen.programme.months import check_year, year_bounds
 from ecitizen.programme.progress import IndicatorRow, YearData, indicator_rows, load_year
 from ecitizen.programme.render import docx_bytes, docx_table, html_to_pdf, new_docx, render
 from ecitizen.programme.survey import SurveyResults, survey_results
-from ecitizen.storage import Item, Link, LinkCheck, LinkEvent, Source
+from ecitizen.storage import Item, Link, LinkCheck, LinkEvent, Source, TopicIds, topic_text_columns
 from ecitizen.urls import display_url
 
 #: highlights per lesson in the report, and new services listed in full up to this many
@@ -166,7 +166,7 @@ def load_year_items(session: Session, config: Config, year: int) -> YearItems:
     start, end = year_bounds(year, config.tz)
     when = func.coalesce(Item.published_at, Item.fetched_at)
     columns: tuple[Any, ...] = (Item.title, Item.display_title, Item.url, Item.published_at, Item.fetched_at,
-                                Source.name, Item.is_new_service, Item.topics, Item.manual_topics)
+                                Source.name, Item.is_new_service, *topic_text_columns())
     q = (
         sa_select(*columns)
         .join(Source, col(Source.id) == col(Item.source_id))
@@ -174,13 +174,13 @@ def load_year_items(session: Session, config: Config, year: int) -> YearItems:
         .order_by(when.desc(), col(Item.id).desc())
     )
     rows: list[_YearRow] = []
+    topic_ids = TopicIds()
     for title, display_title, url, published_at, fetched_at, source, is_new, topics, manual in session.execute(q):
         at = published_at or fetched_at
         # the select also takes items fetched in the year but dated before it: keep the year's own
         if not start <= at < end:
             continue
-        ids = tuple(manual) if manual is not None else tuple(t["id"] for t in topics or ())
-        rows.append(_YearRow(title, display_title, url, at, source, bool(is_new), ids))
+        rows.append(_YearRow(title, display_title, url, at, source, bool(is_new), topic_ids(topics, manual)))
     per_topic: dict[str, list[_YearRow]] = {t.id: [] for t in config.topics}
     for row in rows:
         for tid in row.topic_ids:

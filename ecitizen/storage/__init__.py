@@ -9,7 +9,7 @@ domain package.
 
 from ecitizen.storage.crawl import CatalogEntry, PageState, SeenUrl
 from ecitizen.storage.hostgate import HostPace, HostSlot
-from ecitizen.storage.items import Item, ItemStatus
+from ecitizen.storage.items import Item, ItemStatus, TopicIds, topic_text_columns
 from ecitizen.storage.links import Link, LinkCheck, LinkEvent, Snapshot
 from ecitizen.storage.programme import (
     IndicatorTarget,
@@ -44,8 +44,10 @@ __all__ = [
     "SeenUrl",
     "Snapshot",
     "Source",
+    "TopicIds",
     "UTCDateTime",
     "User",
     "WebSession",
+    "topic_text_columns",
     "utcnow",
 ]

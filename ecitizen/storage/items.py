@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, cast, text
 from sqlmodel import Field, SQLModel
 
 from ecitizen.storage.types import UTCDateTime, utcnow
@@ -73,3 +74,30 @@ class Item(SQLModel, table=True):
         if self.manual_topics is not None:
             return list(self.manual_topics)
         return [t["id"] for t in self.topics]
+
+
+def topic_text_columns() -> tuple[Any, Any]:
+    """The automatic and manual topics as their stored JSON text, for a Core select whose rows
+    :class:`TopicIds` turns into topic ids (the JSON type would decode every row's lists)."""
+    return cast(Item.topics, String), cast(Item.manual_topics, String)
+
+
+class TopicIds:
+    """``Item.topic_ids()`` from the two texts of :func:`topic_text_columns`.
+
+    Items share a few topic lists, so each distinct pair is decoded once: reading a year of items
+    decoded 435,000 JSON values before (3.7 s of a 9 s ``media-note --year``)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
+
+    def __call__(self, topics: str | None, manual: str | None) -> tuple[str, ...]:
+        ids = self._known.get((topics, manual))
+        if ids is None:
+            chosen = json.loads(manual) if manual else None  # SQL NULL or JSON null: the automatic ones
+            if chosen is not None:
+                ids = tuple(chosen)
+            else:
+                ids = tuple(t["id"] for t in json.loads(topics or "[]") or ())
+            self._known[(topics, manual)] = ids
+        return ids

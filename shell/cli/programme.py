@@ -407,8 +407,7 @@ def lessons_cmd(month: str, lesson: str, out_dir: Path | None, as_json: bool) ->
                    for i, s in enumerate(sheets)])
         return
     for i, s in enumerate(sheets):
-        n = len(s.new_services) + len(s.news) + len(s.page_changes) + len(s.links)
-        click.echo(f"{s.lesson_no:>2}. {s.title}: {n or 'без изменений'}  {paths[2 * i + 1]}")
+        click.echo(f"{s.lesson_no:>2}. {s.title}: {s.total or 'без изменений'}  {paths[2 * i + 1]}")
 
 
 # -- survey --------------------------------------------------------------------------------------

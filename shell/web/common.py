@@ -26,6 +26,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from ecitizen import archive, outcomes
 from ecitizen.app import App
 from ecitizen.queries import ITEM_STATUS_LABELS
+from ecitizen.russian import plural
 from ecitizen.shell import jobs, tasks
 from ecitizen.shell.auth import AddressLimiter, LoginThrottle, session_principal
 from ecitizen.source_settings import KIND_LABELS
@@ -121,15 +122,6 @@ def ru_dt(value: datetime | None) -> str:
         return "—"
     local = value.astimezone(core().config.tz)
     return local.strftime("%d.%m.%Y %H:%M")
-
-
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """The Russian form of a word for ``n``: 1 раз, 2 раза, 5 раз."""
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
 
 
 def run_counts(counts: Mapping[str, Any] | None) -> tuple[jobs.CountLine, ...]:

@@ -38,6 +38,7 @@ from ecitizen.programme import (
     Actor,
     Dashboard,
     EntryForm,
+    LessonCounts,
     LessonSheet,
     LibraryImport,
     MediaNote,
@@ -51,6 +52,7 @@ from ecitizen.programme import (
     get_library,
     import_libraries,
     info_zone_sheets,
+    lesson_overview,
     lesson_sheets,
     libraries_csv,
     list_libraries,
@@ -446,7 +448,7 @@ def lessons() -> str:
     app = core()
     month, errors = _month_arg(app)
     with session_scope(app.engine) as s:
-        sheets: list[LessonSheet] = lesson_sheets(s, app.config, month=month)
+        sheets: list[LessonCounts] = lesson_overview(s, app.config, month=month)
     now, tz = app.now(), app.config.tz
     return render_template("programme_lessons.html", sheets=sheets, month=month, month_label=month_label,
                            this_month=current_month(now, tz), last_month=previous_month(now, tz), errors=errors)

@@ -16,13 +16,13 @@ from ecitizen.digest.select import (
     TopicInfo,
     collapse_clusters,
     fit_text,
-    plural,
     select_feed,
     select_media,
     select_poster,
     select_weekly,
     short_explanation,
 )
+from ecitizen.russian import plural
 
 OMSK = ZoneInfo("Asia/Omsk")
 TOPICS = (TopicInfo("gosuslugi", "Госуслуги"), TopicInfo("doctor", "Талон к врачу"),

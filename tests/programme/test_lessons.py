@@ -101,3 +101,40 @@ def test_cli_writes_html_and_pdf_sheets(papp: App, tmp_path: Path) -> None:
     assert r.exit_code == 0 and "без изменений" in r.output
     text = squash(" ".join(pdf_pages(out / "lesson-2026-10-07-transport.pdf")))
     assert "изменений нет" in text
+
+
+def test_a_busy_month_keeps_the_newest_entries_and_counts_the_rest(papp: App) -> None:
+    """A sheet is printed: a busy topic's month keeps the newest SHEET_MAX news and says how many
+    earlier ones it left off; the overview counts them all, the same as the sheets."""
+    from ecitizen.programme import lesson_overview
+    from ecitizen.programme.lessons import SHEET_MAX
+    from ecitizen.russian import count_ru
+
+    add_month(papp)
+    busy = [EntryData(url=f"https://www.gosuslugi.ru/news/n{i}", title=f"Новость о Госуслугах номер {i}",
+                      published_at=utc(2026, 10, 10 + i % 15, i % 24)) for i in range(SHEET_MAX + 7)]
+    add_items(papp, "gosuslugi", busy, manual_topics=["gosuslugi"])
+    undated = [EntryData(url="https://www.gosuslugi.ru/news/undated", title="Новость без даты о Госуслугах")]
+    add_items(papp, "gosuslugi", undated, manual_topics=["gosuslugi"], fetched_at=utc(2026, 10, 30, 12))
+    with session_scope(papp.engine) as s:
+        [g] = lesson_sheets(s, papp.config, month="2026-10", lesson="gosuslugi")
+        overview = {c.topic_id: c for c in lesson_overview(s, papp.config, month="2026-10")}
+        every = {sh.topic_id: sh for sh in lesson_sheets(s, papp.config, month="2026-10")}
+    news_total = 1 + len(busy) + 1  # the month's own news, the busy ones, the undated one
+    assert len(g.news) == SHEET_MAX and g.more_news == news_total - SHEET_MAX
+    assert g.news[-1].title == "Новость без даты о Госуслугах"  # the newest, dated by when it was fetched
+    whens = [i.when for i in g.news]
+    assert whens == sorted(whens)  # oldest first, the newest kept
+    assert "Портал госуслуг обновил главную страницу" not in [i.title for i in g.news]  # the oldest, left off
+    assert g.total == 1 + news_total + 2 + 1
+    o = overview["gosuslugi"]
+    assert (o.new_services, o.news, o.page_changes, o.links) == (1, news_total, 2, 1)
+    assert every["gosuslugi"] == g  # the one-lesson query finds the same as the whole month's
+    for topic_id, sheet in every.items():
+        c = overview[topic_id]
+        assert (c.new_services, c.news, c.page_changes, c.links) == (
+            len(sheet.new_services) + sheet.more_new_services, len(sheet.news) + sheet.more_news,
+            len(sheet.page_changes) + sheet.more_page_changes, len(sheet.links)), topic_id
+    html = render_lesson_html(g, papp.config, now=papp.now())
+    left_off = count_ru(news_total - SHEET_MAX, "более ранняя новость", "более ранние новости", "более ранних новостей")
+    assert f"Не вошли в лист: ещё {left_off} за месяц" in html
