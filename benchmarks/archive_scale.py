@@ -144,6 +144,7 @@ def run_backend(backend: str, a: argparse.Namespace, tmp: Path) -> Report:
             (f"/review?status=approved&before={deep}", "review: approved, the page before it"),
             ("/review?status=rejected", "review: rejected"), ("/review?status=all", "review: all"),
             (f"/review?status=all&topic={topic}", "review: all, one topic"),
+            (f"/review?status=approved&topic={topic}", "review: approved, one topic"),
             ("/review?status=all&source=src-07", "review: all, one source"),
             ("/review?status=all&new_services=1", "review: all, new services"),
             (f"/review/{some_id}", "one item"), ("/sources", "sources"), ("/archive", "links (archive)"),

@@ -27,6 +27,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import snowballstemmer
@@ -295,30 +296,28 @@ def _rule_index(rules: tuple[TopicRule, ...]) -> _RuleIndex:
 
 
 def _present_by_rule(text: _Text, index: _RuleIndex) -> dict[int, list[list[_Entry]]]:
-    """For each rule with an entry whose first stem occurs in the text: its four groups of such
-    entries (keywords, requiring context, context, exclusions), each in the rule's order."""
-    found: dict[int, list[list[tuple[int, _Entry]]]] = {}
+    """For each rule with an entry whose first stem occurs in the text, in the rules' order: its
+    four groups of such entries (keywords, requiring context, context, exclusions), each in the
+    rule's order."""
+    refs: list[_Ref] = []
     for table, keys in ((index.exact, text.index.positions), (index.prefix, text.index.prefix_positions)):
         for key in keys:
-            refs = table.get(key)
-            if refs is None:
-                continue
-            for ri, group, n, entry in refs:
-                groups = found.get(ri)
-                if groups is None:
-                    groups = found[ri] = [[], [], [], []]
-                groups[group].append((n, entry))
-    return {ri: [_in_order(g) for g in groups] for ri, groups in found.items()}
+            found = table.get(key)
+            if found is not None:
+                refs.extend(found)
+    # an entry is indexed once, under its first stem, and a text's keys are distinct: (rule,
+    # group, number) is unique, so one sort puts every group in the rule's order
+    refs.sort(key=_ref_order)
+    present: dict[int, list[list[_Entry]]] = {}
+    for ri, group, _n, entry in refs:
+        groups = present.get(ri)
+        if groups is None:
+            groups = present[ri] = [[], [], [], []]
+        groups[group].append(entry)
+    return present
 
 
-def _in_order(refs: list[tuple[int, _Entry]]) -> list[_Entry]:
-    if len(refs) < 2:
-        return [e for _, e in refs]
-    return [e for _, e in sorted(refs, key=_first)]
-
-
-def _first(ref: tuple[int, _Entry]) -> int:
-    return ref[0]
+_ref_order = itemgetter(0, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -332,7 +331,7 @@ class _Text:
     def spans(self, entry: _Entry) -> Iterator[tuple[int, int]]:
         """Every ``(start, end)`` token span where ``entry`` occurs, in order (lazily: most callers
         need the first)."""
-        yield from _phrase_spans(entry.stems, self.stems, self.index)
+        return _phrase_spans(entry.stems, self.stems, self.index)
 
     def span_words(self, span: tuple[int, int]) -> str:
         return " ".join(self.tokens[span[0]:span[1]]).lower()
@@ -378,12 +377,12 @@ def match_topics(text: str, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...
     return _match_topics(_analyse(text, _prefix_keys(rules, ())), rules)[0]
 
 
-def _match_topics(text: _Text, rules: tuple[TopicRule, ...]) -> tuple[tuple[TopicMatch, ...], tuple[SetAside, ...]]:
+def _match_topics(text: _Text, rules: tuple[TopicRule, ...], index: _RuleIndex | None = None
+                  ) -> tuple[tuple[TopicMatch, ...], tuple[SetAside, ...]]:
     out: list[TopicMatch] = []
     aside: list[SetAside] = []
-    present = _present_by_rule(text, _rule_index(rules))
-    for ri in sorted(present):
-        match = _match_rule(text, rules[ri], present[ri], aside)
+    for ri, groups in _present_by_rule(text, index or _rule_index(rules)).items():  # in the rules' order
+        match = _match_rule(text, rules[ri], groups, aside)
         if match is not None:
             out.append(match)
     return tuple(out), tuple(aside)
@@ -465,15 +464,16 @@ def match_new_service(text: str, rules: Iterable[ServiceRule]) -> tuple[str, str
     return _match_new_service(_analyse(text, _prefix_keys((), rules)), rules)
 
 
-def _match_new_service(text: _Text, rules: tuple[ServiceRule, ...]) -> tuple[str, str] | None:
-    exact, prefix = _service_index(rules)
+def _match_new_service(text: _Text, rules: tuple[ServiceRule, ...], index: _ServiceIndex | None = None
+                       ) -> tuple[str, str] | None:
+    exact, prefix = index or _service_index(rules)
     candidates: list[tuple[int, int, tuple[str, ...], str, str]] = []
     for table, keys in ((exact, text.index.positions), (prefix, text.index.prefix_positions)):
         for key in keys:
             candidates.extend(table.get(key, ()))
-    token_stems, index = text.stems, text.index
+    token_stems, positions = text.stems, text.index
     for _, _, stems, rule_id, phrase in sorted(candidates, key=_rule_order):  # the rules' order
-        if _phrase_in(stems, token_stems, index):
+        if _phrase_in(stems, token_stems, positions):
             return rule_id, phrase
     return None
 
@@ -485,8 +485,11 @@ def _rule_order(ref: _ServiceRef) -> tuple[int, int]:
     return ref[0], ref[1]
 
 
+_ServiceIndex = tuple[dict[str, list[_ServiceRef]], dict[str, list[_ServiceRef]]]
+
+
 @lru_cache(maxsize=64)
-def _service_index(rules: tuple[ServiceRule, ...]) -> tuple[dict[str, list[_ServiceRef]], dict[str, list[_ServiceRef]]]:
+def _service_index(rules: tuple[ServiceRule, ...]) -> _ServiceIndex:
     """Every phrase of the new-service rules by its first stem (matched whole / as a prefix):
     (rule number, phrase number, stems, rule id, phrase)."""
     exact: dict[str, list[_ServiceRef]] = {}
@@ -524,9 +527,33 @@ def classify(
     documentation; the item gets the topics its own words support.
     """
     del source_topics  # kept in the signature for callers; see docstring
-    topic_rules, service_rules = tuple(topic_rules), tuple(service_rules)
-    analysed = _analyse(text, _prefix_keys(topic_rules, service_rules))
-    topics, aside = _match_topics(analysed, topic_rules)
-    svc = _match_new_service(analysed, service_rules)
-    return Classification(topics, svc[0] if svc else None, svc[1] if svc else None,
-                          relevance_of(topics, new_service=svc is not None), aside)
+    return classifier(tuple(topic_rules), tuple(service_rules))(text)
+
+
+@dataclass(frozen=True, eq=False)
+class Classifier:
+    """:func:`classify` with its rules compiled: what a batch of texts uses (:func:`classifier`).
+
+    Finding the compiled rules of a rule set hashes and compares every rule; once per batch that
+    is nothing, once per text it was a fifth of the classification of a short text when the rules
+    come from another process (equal, not identical, objects: every rule compared field by field)."""
+
+    topic_rules: tuple[TopicRule, ...]
+    service_rules: tuple[ServiceRule, ...]
+    wanted: frozenset[str]
+    rule_index: _RuleIndex
+    service_index: _ServiceIndex
+
+    def __call__(self, text: str) -> Classification:
+        analysed = _analyse(text, self.wanted)
+        topics, aside = _match_topics(analysed, self.topic_rules, self.rule_index)
+        svc = _match_new_service(analysed, self.service_rules, self.service_index)
+        return Classification(topics, svc[0] if svc else None, svc[1] if svc else None,
+                              relevance_of(topics, new_service=svc is not None), aside)
+
+
+@lru_cache(maxsize=64)
+def classifier(topic_rules: tuple[TopicRule, ...], service_rules: tuple[ServiceRule, ...]) -> Classifier:
+    """The compiled form of a rule set (:class:`Classifier`), made once per rule set."""
+    return Classifier(topic_rules, service_rules, _prefix_keys(topic_rules, service_rules),
+                      _rule_index(topic_rules), _service_index(service_rules))

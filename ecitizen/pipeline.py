@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, overload
 
 from rapidfuzz.distance import Indel
 
-from ecitizen.classify import ServiceRule, TopicMatch, TopicRule, classify, stem, words
+from ecitizen.classify import Classifier, ServiceRule, TopicMatch, TopicRule, classifier, stem, words
 from ecitizen.html import clean_text, html_to_text, sanitize_html
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def _hash(*parts: str) -> str:
 
 def prepare_entry(entry: EntryData, rules: Rules, *, base_url: str | None = None) -> PreparedItem:
     """normalise + sanitise + classify one entry. Raises ValueError for an unusable entry."""
-    return _prepare_entry(entry, rules, base_url, _base_key(base_url))
+    return _prepare_entry(entry, _classifier(rules), base_url, _base_key(base_url))
 
 
 def _base_key(base_url: str | None) -> str | None:
@@ -153,7 +153,12 @@ def _base_key(base_url: str | None) -> str | None:
         return None
 
 
-def _prepare_entry(entry: EntryData, rules: Rules, base_url: str | None, base_key: str | None) -> PreparedItem:
+def _classifier(rules: Rules) -> Classifier:
+    return classifier(tuple(rules.topics), tuple(rules.services))
+
+
+def _prepare_entry(entry: EntryData, classify: Classifier, base_url: str | None, base_key: str | None
+                   ) -> PreparedItem:
     raw_url = (entry.url or "").strip()
     if base_url and raw_url:
         from urllib.parse import urljoin
@@ -181,7 +186,7 @@ def _prepare_entry(entry: EntryData, rules: Rules, base_url: str | None, base_ke
     if not entry.guid and base_url and url == base_key:
         # no own link and no guid: identify the entry by its content
         guid = "sha256:" + content_hash
-    cls = classify(f"{title}\n{summary_text}", rules.topics, rules.services)
+    cls = classify(f"{title}\n{summary_text}")
     rule = entry.new_service_rule or cls.new_service_rule
     return PreparedItem(
         guid=guid,
@@ -211,10 +216,11 @@ def prepare_each(entries: Sequence[EntryData], rules: Rules, *, base_url: str | 
     """Each entry prepared on its own: the item, or why it is unusable. A batch may be split
     into parts prepared apart (in worker processes) and put back with :func:`merge_prepared`."""
     base_key = _base_key(base_url)  # the feed's or page's own address, once for the batch
+    classify = _classifier(rules)  # the compiled rules, once for the batch
     out: list[PreparedItem | str] = []
     for entry in entries:
         try:
-            out.append(_prepare_entry(entry, rules, base_url, base_key))
+            out.append(_prepare_entry(entry, classify, base_url, base_key))
         except ValueError as exc:
             out.append(str(exc))
     return out

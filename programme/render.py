@@ -17,7 +17,7 @@ import jinja2
 
 from ecitizen.dates import format_ru_date
 from ecitizen.errors import TemplateError
-from ecitizen.russian import count_ru
+from ecitizen.russian import plural
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -37,7 +37,7 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
     env.filters["number"] = _number
-    env.globals["count_ru"] = count_ru
+    env.globals["plural"] = plural
     return env
 
 

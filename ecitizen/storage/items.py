@@ -21,6 +21,9 @@ class ItemStatus(StrEnum):
 
 #: the condition of the partial indexes over undated items
 UNDATED = text("published_at IS NULL")
+#: the condition of the index over dated items (migration 1110: a full index on published_at made
+#: SQLite read every undated item through it instead of using the undated items' own indexes)
+DATED = text("published_at IS NOT NULL")
 
 
 class Item(SQLModel, table=True):
@@ -33,6 +36,7 @@ class Item(SQLModel, table=True):
         Index("ix_item_status_published_at", "status", "published_at", "id"),
         Index("ix_item_undated_status", "status", "fetched_at", "id", sqlite_where=UNDATED, postgresql_where=UNDATED),
         Index("ix_item_undated", "fetched_at", "id", sqlite_where=UNDATED, postgresql_where=UNDATED),
+        Index("ix_item_dated", "published_at", sqlite_where=DATED, postgresql_where=DATED),
         # the review queue of one source, and the queue's counts (all, new services) from the index alone
         Index("ix_item_source_published_at", "source_id", "published_at", "id"),
         Index("ix_item_status_new_service", "status", "is_new_service"),
@@ -48,7 +52,8 @@ class Item(SQLModel, table=True):
     title: str
     summary_html: str = ""
     summary_text: str = ""
-    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    #: indexed by ix_item_dated (dated items only) and the composite indexes above
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     fetched_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     #: [{"id": "pensions", "keywords": ["пенсия"], "matched": ["пенсионный"]}, ...]
     topics: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -138,3 +138,4 @@ def test_a_busy_month_keeps_the_newest_entries_and_counts_the_rest(papp: App) ->
     html = render_lesson_html(g, papp.config, now=papp.now())
     left_off = count_ru(news_total - SHEET_MAX, "более ранняя новость", "более ранние новости", "более ранних новостей")
     assert f"Не вошли в лист: ещё {left_off} за месяц" in html
+    assert "состояние «одобренные», тема «Электронное правительство: госуслуги быстро и доступно»" in html
