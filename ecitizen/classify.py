@@ -333,6 +333,14 @@ class _Text:
         need the first)."""
         return _phrase_spans(entry.stems, self.stems, self.index)
 
+    def first_span(self, entry: _Entry) -> tuple[int, int] | None:
+        """The first of :meth:`spans` (most entries are one word: their first position)."""
+        stems = entry.stems
+        positions = self.index.positions_of(stems[0])
+        if len(stems) == 1:
+            return (positions[0], positions[0] + 1) if positions else None
+        return next(_longer_spans(stems, self.stems, positions), None)
+
     def span_words(self, span: tuple[int, int]) -> str:
         return " ".join(self.tokens[span[0]:span[1]]).lower()
 
@@ -402,6 +410,8 @@ def _match_rule(text: _Text, rule: TopicRule, present: list[list[_Entry]], aside
         return None
 
     def first_free(entry: _Entry) -> tuple[int, int] | None:
+        if not masked:
+            return text.first_span(entry)
         seen: tuple[int, int] | None = None
         for sp in text.spans(entry):
             if not masked or mask_of(sp) is None:
