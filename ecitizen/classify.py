@@ -414,7 +414,7 @@ def _match_rule(text: _Text, rule: TopicRule, present: list[list[_Entry]], aside
             return text.first_span(entry)
         seen: tuple[int, int] | None = None
         for sp in text.spans(entry):
-            if not masked or mask_of(sp) is None:
+            if mask_of(sp) is None:
                 return sp
             seen = seen or sp
         if seen is not None:

@@ -25,12 +25,12 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from ecitizen.errors import NotFoundError
-from ecitizen.storage import Item, ItemStatus, Link, Source
+from ecitizen.storage import Item, ItemStatus, Link, Source, topic_text_columns
 
 #: Russian names of the review statuses
 ITEM_STATUS_LABELS: dict[str, str] = {
@@ -164,7 +164,8 @@ def maybe_of_topic(topic: str) -> ColumnElement[bool]:
     """A cheap superset in SQL of the items of ``topic`` (its id as a JSON string in the automatic
     or the manual topics); the exact test is ``Item.topic_ids()``."""
     pattern = "%" + json.dumps(topic) + "%"
-    return or_(cast(col(Item.topics), String).like(pattern), cast(col(Item.manual_topics), String).like(pattern))
+    automatic, manual = topic_text_columns()  # the expressions migration 1110 keeps statistics on
+    return or_(automatic.like(pattern), manual.like(pattern))
 
 
 def in_date_range(start: datetime, end: datetime) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -29,6 +29,7 @@ from ecitizen.programme.months import check_year, year_bounds
 from ecitizen.programme.progress import IndicatorRow, YearData, indicator_rows, load_year
 from ecitizen.programme.render import docx_bytes, docx_table, html_to_pdf, new_docx, render
 from ecitizen.programme.survey import SurveyResults, survey_results
+from ecitizen.queries import in_date_range
 from ecitizen.storage import Item, Link, LinkCheck, LinkEvent, Source, TopicIds, topic_text_columns
 from ecitizen.urls import display_url
 
@@ -170,17 +171,14 @@ def load_year_items(session: Session, config: Config, year: int) -> YearItems:
     q = (
         sa_select(*columns)
         .join(Source, col(Source.id) == col(Item.source_id))
-        .where(or_(when >= start, col(Item.fetched_at) >= start), when < end, col(Item.status) == "approved")
+        .where(in_date_range(start, end), col(Item.status) == "approved")
         .order_by(when.desc(), col(Item.id).desc())
     )
     rows: list[_YearRow] = []
     topic_ids = TopicIds()
     for title, display_title, url, published_at, fetched_at, source, is_new, topics, manual in session.execute(q):
-        at = published_at or fetched_at
-        # the select also takes items fetched in the year but dated before it: keep the year's own
-        if not start <= at < end:
-            continue
-        rows.append(_YearRow(title, display_title, url, at, source, bool(is_new), topic_ids(topics, manual)))
+        rows.append(_YearRow(title, display_title, url, published_at or fetched_at, source, bool(is_new),
+                             topic_ids(topics, manual)))
     per_topic: dict[str, list[_YearRow]] = {t.id: [] for t in config.topics}
     for row in rows:
         for tid in row.topic_ids:
