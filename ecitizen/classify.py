@@ -206,10 +206,12 @@ def phrase_stems(phrase: str) -> tuple[str, ...]:
 
 
 class _StemIndex:
-    """The stems of one text: every position of each stem, and of each prefix of it that is the
-    first stem of a rule's prefix-matched entry (``wanted``).
+    """The stems of one text: every position of each stem, and of each prefix of it that is a
+    stem the rules match as a prefix (``wanted``: any stem of an entry, of MIN_PREFIX_STEM letters
+    or more).
 
-    A keyword lookup is then one dict access instead of a scan over the text's stems.
+    A keyword lookup is then one dict access instead of a scan over the text's stems, and so is
+    the test that each word of a phrase occurs somewhere (:meth:`has_rest`).
     """
 
     def __init__(self, token_stems: Sequence[str], wanted: frozenset[str]) -> None:
@@ -226,6 +228,16 @@ class _StemIndex:
         a prefix-matched keyword stem must be one of the index's ``wanted`` prefixes."""
         table = self.positions if len(keyword_stem) < MIN_PREFIX_STEM else self.prefix_positions
         return table.get(keyword_stem, [])
+
+    def has_rest(self, phrase_stems: Sequence[str]) -> bool:
+        """Every stem of a phrase after its first matches some token of the text: without that,
+        the phrase cannot occur (most phrases whose first word a text has are rejected here, with
+        no look at positions)."""
+        positions, prefixes = self.positions, self.prefix_positions
+        for s in phrase_stems[1:]:
+            if s not in (positions if len(s) < MIN_PREFIX_STEM else prefixes):
+                return False
+        return True
 
 
 @lru_cache(maxsize=65536)
@@ -275,12 +287,14 @@ _Ref = tuple[int, int, int, _Entry]
 @dataclass(frozen=True)
 class _RuleIndex:
     """Every entry of a rule set by its first stem, so that a text finds the entries it may
-    contain with one dict access per distinct stem of its own (not one per entry of every rule)."""
+    contain with one dict access per distinct stem of its own (not one per entry of every rule).
+    Under each stem: the one-word entries, then the phrases (kept only if the text has each of
+    their words: :meth:`_StemIndex.has_rest`)."""
 
     #: entries whose first stem matches whole (shorter than MIN_PREFIX_STEM) ...
-    exact: dict[str, tuple[_Ref, ...]]
+    exact: dict[str, tuple[tuple[_Ref, ...], tuple[_Ref, ...]]]
     #: ... and those whose first stem matches as a prefix
-    prefix: dict[str, tuple[_Ref, ...]]
+    prefix: dict[str, tuple[tuple[_Ref, ...], tuple[_Ref, ...]]]
 
 
 @lru_cache(maxsize=64)
@@ -292,7 +306,13 @@ def _rule_index(rules: tuple[TopicRule, ...]) -> _RuleIndex:
         for group, entries in enumerate((c.keywords, c.requires_context, c.context, c.exclude)):
             for n, e in enumerate(entries):
                 (prefix if e.prefix else exact).setdefault(e.stems[0], []).append((ri, group, n, e))
-    return _RuleIndex({k: tuple(v) for k, v in exact.items()}, {k: tuple(v) for k, v in prefix.items()})
+    return _RuleIndex(_by_length(exact), _by_length(prefix))
+
+
+def _by_length(table: dict[str, list[_Ref]]) -> dict[str, tuple[tuple[_Ref, ...], tuple[_Ref, ...]]]:
+    """Each key's entries as (one-word entries, phrases)."""
+    return {k: (tuple(r for r in v if len(r[3].stems) == 1), tuple(r for r in v if len(r[3].stems) > 1))
+            for k, v in table.items()}
 
 
 def _present_by_rule(text: _Text, index: _RuleIndex) -> dict[int, list[list[_Entry]]]:
@@ -300,11 +320,16 @@ def _present_by_rule(text: _Text, index: _RuleIndex) -> dict[int, list[list[_Ent
     four groups of such entries (keywords, requiring context, context, exclusions), each in the
     rule's order."""
     refs: list[_Ref] = []
+    has_rest = text.index.has_rest
     for table, keys in ((index.exact, text.index.positions), (index.prefix, text.index.prefix_positions)):
         for key in keys:
             found = table.get(key)
             if found is not None:
-                refs.extend(found)
+                words_, phrases = found
+                refs.extend(words_)
+                for ref in phrases:
+                    if has_rest(ref[3].stems):
+                        refs.append(ref)
     # an entry is indexed once, under its first stem, and a text's keys are distinct: (rule,
     # group, number) is unique, so one sort puts every group in the rule's order
     refs.sort(key=_ref_order)
@@ -355,17 +380,16 @@ def _analyse(text: str, wanted: frozenset[str]) -> _Text:
 
 @lru_cache(maxsize=64)
 def _prefix_keys(topic_rules: tuple[TopicRule, ...], service_rules: tuple[ServiceRule, ...]) -> frozenset[str]:
-    """The first stems that the rules' entries match as prefixes: what a text's index must know."""
+    """The stems that the rules' entries match as prefixes (every stem of an entry, of
+    MIN_PREFIX_STEM letters or more, first or not): what a text's index must know."""
     keys: set[str] = set()
     for rule in topic_rules:
         c = _compile(rule)
         for group in (c.keywords, c.requires_context, c.context, c.exclude):
-            keys.update(e.stems[0] for e in group if e.prefix)
+            keys.update(s for e in group for s in e.stems if len(s) >= MIN_PREFIX_STEM)
     for srule in service_rules:
         for phrase in srule.phrases:
-            st = phrase_stems(phrase)
-            if st and len(st[0]) >= MIN_PREFIX_STEM:
-                keys.add(st[0])
+            keys.update(s for s in phrase_stems(phrase) if len(s) >= MIN_PREFIX_STEM)
     return frozenset(keys)
 
 
@@ -424,13 +448,23 @@ def _match_rule(text: _Text, rule: TopicRule, present: list[list[_Entry]], aside
     evidence: list[Evidence] = []
     hit_keywords: list[str] = []
     hit_words: list[str] = []
+    #: Π(1 - weight) over the evidence so far, in its order (as :func:`_score` computes it)
+    miss = 1.0
 
     def record(kw: str, span: tuple[int, int], ctx: str | None = None, ctx_span: tuple[int, int] | None = None) -> None:
-        single = span[1] - span[0] == 1
+        nonlocal miss
+        start = span[0]
+        single = span[1] - start == 1
+        matched = text.tokens[start].lower() if single else text.span_words(span)
+        in_title = start < text.title_end
         hit_keywords.append(kw)
-        hit_words.append(text.tokens[span[0]].lower() if single else kw)
-        evidence.append(Evidence(kw, text.span_words(span), span[0] < text.title_end, ctx,
-                                 text.span_words(ctx_span) if ctx_span else None))
+        hit_words.append(matched if single else kw)
+        if ctx is None:
+            evidence.append(Evidence(kw, matched, in_title))
+            miss *= 1.0 - (WEIGHT_KEYWORD_TITLE if in_title else WEIGHT_KEYWORD_TEXT)
+        else:
+            evidence.append(Evidence(kw, matched, in_title, ctx, text.span_words(ctx_span) if ctx_span else None))
+            miss *= 1.0 - (WEIGHT_CONTEXT_TITLE if in_title else WEIGHT_CONTEXT_TEXT)
 
     strong: list[tuple[tuple[int, int], str]] = []
     for entry in keywords:
@@ -464,8 +498,8 @@ def _match_rule(text: _Text, rule: TopicRule, present: list[list[_Entry]], aside
 
     if not evidence:
         return None
-    return TopicMatch(rule.id, tuple(hit_keywords), tuple(dict.fromkeys(hit_words)),
-                      _score(e.weight for e in evidence), tuple(evidence))
+    return TopicMatch(rule.id, tuple(hit_keywords), tuple(dict.fromkeys(hit_words)), round(1.0 - miss, 3),
+                      tuple(evidence))
 
 
 def match_new_service(text: str, rules: Iterable[ServiceRule]) -> tuple[str, str] | None:
@@ -478,9 +512,12 @@ def _match_new_service(text: _Text, rules: tuple[ServiceRule, ...], index: _Serv
                        ) -> tuple[str, str] | None:
     exact, prefix = index or _service_index(rules)
     candidates: list[tuple[int, int, tuple[str, ...], str, str]] = []
+    has_rest = text.index.has_rest
     for table, keys in ((exact, text.index.positions), (prefix, text.index.prefix_positions)):
         for key in keys:
-            candidates.extend(table.get(key, ()))
+            found = table.get(key)
+            if found is not None:
+                candidates.extend(ref for ref in found if has_rest(ref[2]))
     token_stems, positions = text.stems, text.index
     for _, _, stems, rule_id, phrase in sorted(candidates, key=_rule_order):  # the rules' order
         if _phrase_in(stems, token_stems, positions):

@@ -36,6 +36,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # a checkpoint every ~40 MB of WAL instead of every 4 MB: a cold poll's 10,000 items set off
+    # one instead of eight (each syncs the WAL and the database; an index page written by many
+    # commits is copied once). Measured: the cold poll −7 % on this project's CI disk (benchmarks.md)
+    cur.execute("PRAGMA wal_autocheckpoint=10000")
     cur.close()
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from functools import lru_cache, reduce
-from itertools import combinations, repeat
+from itertools import combinations
 from operator import xor
 from typing import TYPE_CHECKING, overload
 
@@ -201,7 +201,7 @@ def _prepare_entry(entry: EntryData, classify: Classifier, base_url: str | None,
         title_key=title_key(title),
         content_hash=content_hash,
         diff_text=entry.diff_text,
-        topics_json=json.dumps([t.as_dict() for t in cls.topics]),
+        topics_json=json.dumps([t.as_dict() for t in cls.topics], ensure_ascii=False),
     )
 
 
@@ -315,7 +315,7 @@ def block_keys(key: str) -> tuple[int, ...]:
     keys = [full, *[full ^ h for h in hashes]]
     if len(hashes) >= 4:
         keys += [full ^ g ^ h for g, h in combinations(hashes, 2)]
-    return tuple(keys)
+    return tuple(dict.fromkeys(keys))  # distinct (two XORs may meet, once in 2⁶⁴)
 
 
 def _timestamp(when: datetime | None) -> float:
@@ -341,10 +341,9 @@ class CandidateIndex(Sequence[ClusterCandidate]):
         self._items: list[ClusterCandidate] = []
         self._sources: list[int] = []
         self._stamps: list[float] = []
-        #: one dict per place in a bucket, the last indexed first: bucket key → item index (one
-        #: dict per place rather than a list per bucket: most buckets hold one item, and the
-        #: updates are whole-dict operations)
-        self._places: tuple[dict[int, int], ...] = tuple({} for _ in range(BLOCK_BUCKET_CAP))
+        #: bucket key → the indexes of the bucket's items, the last indexed first (at most
+        #: BLOCK_BUCKET_CAP): one dict access per key to read a bucket or to put an item in it
+        self._buckets: dict[int, tuple[int, ...]] = {}
         for c in candidates:
             self.append(c)
 
@@ -353,14 +352,12 @@ class CandidateIndex(Sequence[ClusterCandidate]):
         self._items.append(cand)
         self._sources.append(cand.source_id)
         self._stamps.append(_timestamp(cand.published_at))
-        keys = block_keys(cand.title_key)
-        places = self._places
-        taken = places[0].keys() & keys
-        for depth in range(len(places) - 1, 0, -1):  # move the bucket's items one place down
-            above, below = places[depth - 1], places[depth]
-            moving = taken if depth == 1 else above.keys() & taken
-            below.update(zip(moving, map(above.__getitem__, moving), strict=True))
-        places[0].update(zip(keys, repeat(idx)))
+        buckets = self._buckets
+        get = buckets.get
+        first, keep = (idx,), BLOCK_BUCKET_CAP - 1
+        for k in block_keys(cand.title_key):  # distinct keys
+            bucket = get(k)
+            buckets[k] = first if bucket is None else first + bucket[:keep]
 
     def near(
         self, key: str, *, source_id: int | None = None, when: datetime | None = None
@@ -369,16 +366,14 @@ class CandidateIndex(Sequence[ClusterCandidate]):
         the most specific buckets first (keeping all the sampled stems, all but one, all but two);
         those of ``source_id`` and those dated far outside :data:`CLUSTER_WINDOW` from ``when``
         are left out before the cap."""
-        places = self._places
         sources, stamps, items = self._sources, self._stamps, self._items
         stamp = _timestamp(when)
         seen: set[int] = set()
         found: list[ClusterCandidate] = []
-        for k in block_keys(key):
-            for place in places:  # the bucket's items, the last indexed first
-                i = place.get(k)
-                if i is None:
-                    break
+        for bucket in map(self._buckets.get, block_keys(key)):
+            if bucket is None:
+                continue
+            for i in bucket:  # the last indexed first
                 if i in seen:
                     continue
                 seen.add(i)

@@ -55,4 +55,4 @@ def json_serializer(value: Any) -> str:
     (SQLAlchemy's default, so both give the same text)."""
     if isinstance(value, JSONText):
         return str.__str__(value)
-    return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False)
