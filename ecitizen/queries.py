@@ -162,7 +162,9 @@ def _filtered(q: Q, flt: ItemFilter, *, dated: bool) -> Q:
 
 def maybe_of_topic(topic: str) -> ColumnElement[bool]:
     """A cheap superset in SQL of the items of ``topic`` (its id as a JSON string in the automatic
-    or the manual topics); the exact test is ``Item.topic_ids()``."""
+    or the manual topics); the exact test is ``Item.topic_ids()``. Topic ids are ASCII slugs
+    (``config.Topic``), so the pattern is the same in the lists stored with ``\\uXXXX`` escapes
+    (before 0.2.3) and in UTF-8 ones."""
     pattern = "%" + json.dumps(topic) + "%"
     automatic, manual = topic_text_columns()  # the expressions migration 1110 keeps statistics on
     return or_(automatic.like(pattern), manual.like(pattern))

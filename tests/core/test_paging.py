@@ -4,6 +4,7 @@ of migration 0900 are what the page queries use."""
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -136,3 +137,30 @@ def test_page_queries_use_the_keyset_indexes(filled: App) -> None:
             "EXPLAIN QUERY PLAN SELECT id FROM item WHERE (published_at >= '2026-10-01' AND published_at < "
             "'2026-11-01') OR (published_at IS NULL AND fetched_at >= '2026-10-01' AND fetched_at < '2026-11-01')")))
         assert "ix_item_dated" in plan and "ix_item_undated" in plan and "published_at=?" not in plan, plan
+
+
+def test_topic_filter_finds_escaped_and_utf8_topic_lists(app: App) -> None:
+    """Topic lists stored before 0.2.3 have ``\\uXXXX`` escapes, later ones UTF-8: a topic filter
+    finds both (and the stored text of a new one is UTF-8, a third of the size)."""
+    with session_scope(app.engine) as s:
+        src = Source(name="s", url="https://s.example.org/rss")
+        s.add(src)
+        s.flush()
+        assert src.id is not None
+        why = "«пенсии» в заголовке (ключевое слово «пенсия»)"
+        for i in range(2):
+            s.add(Item(source_id=src.id, guid=f"g{i}", url=f"https://x.example.org/{i}", title="Пенсии",
+                       fetched_at=T0, topics=[{"id": "pensions", "keywords": ["пенсия"], "matched": ["пенсии"],
+                                              "why": why}]))
+    with session_scope(app.engine) as s:
+        stored = [r[0] for r in s.execute(text("SELECT CAST(topics AS VARCHAR) FROM item ORDER BY id"))]
+        assert all(why in t for t in stored)  # UTF-8, not escaped
+        # the first row as an older version stored it
+        s.execute(text("UPDATE item SET topics = :t WHERE guid = 'g0'"),
+                  {"t": json.dumps(json.loads(stored[0]))})  # json's default: \\uXXXX escapes
+    with session_scope(app.engine) as s:
+        old = s.execute(text("SELECT CAST(topics AS VARCHAR) FROM item WHERE guid = 'g0'")).scalar_one()
+        assert "\\u043f" in old and why not in old
+        found = list_items(s, ItemFilter(topic="pensions"))
+        assert sorted(item.guid for item, _ in found) == ["g0", "g1"]
+        assert all(item.topic_ids() == ["pensions"] for item, _ in found)

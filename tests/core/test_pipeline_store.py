@@ -151,6 +151,7 @@ def test_database_pragmas_and_schema_matches_models(app: App) -> None:
     with app.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 10000  # ~40 MB between checkpoints
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     # APScheduler's job store table (created by migration 0600 in APScheduler's own shape) is not a model
     def _apscheduler(d: object) -> bool:

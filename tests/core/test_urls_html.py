@@ -94,3 +94,19 @@ def test_huge_summary_is_capped() -> None:
     entry = EntryData(title="Новость", url="https://example.org/n/1", summary_html="<p>" + "слово " * 60_000 + "</p>")
     item = prepare_entry(entry, Rules(topics=(), services=()))
     assert len(item.summary_html) <= SUMMARY_HTML_MAX and len(item.summary_text) <= SUMMARY_TEXT_MAX
+
+
+def test_sanitize_in_many_threads_resolves_each_fragment_against_its_own_base() -> None:
+    """The cleaners are built once per thread; the base address is the call's, never another
+    thread's or an earlier call's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i: int) -> str:
+        return sanitize_html(f'<p><a href="item/{i}">новость {i}</a></p>', base_url=f"https://s{i % 7}.example.org/news/")
+
+    with ThreadPoolExecutor(8) as pool:
+        out = list(pool.map(one, range(400)))
+    for i, html in enumerate(out):
+        assert f'href="https://s{i % 7}.example.org/news/item/{i}"' in html, html
+    # no base: the relative link stays as it is (the last call's base is not kept)
+    assert 'href="item/1"' in sanitize_html('<a href="item/1">x</a>')
