@@ -397,13 +397,6 @@ def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _score(weights: Iterable[float]) -> float:
-    miss = 1.0
-    for w in weights:
-        miss *= 1.0 - w
-    return round(1.0 - miss, 3)
-
-
 def match_topics(text: str, rules: Iterable[TopicRule]) -> tuple[TopicMatch, ...]:
     rules = tuple(rules)
     return _match_topics(_analyse(text, _prefix_keys(rules, ())), rules)[0]
@@ -448,7 +441,7 @@ def _match_rule(text: _Text, rule: TopicRule, present: list[list[_Entry]], aside
     evidence: list[Evidence] = []
     hit_keywords: list[str] = []
     hit_words: list[str] = []
-    #: Π(1 - weight) over the evidence so far, in its order (as :func:`_score` computes it)
+    #: Π(1 - weight) over the evidence so far: the score is 1 minus it (module docstring)
     miss = 1.0
 
     def record(kw: str, span: tuple[int, int], ctx: str | None = None, ctx_span: tuple[int, int] | None = None) -> None:
@@ -459,12 +452,9 @@ def _match_rule(text: _Text, rule: TopicRule, present: list[list[_Entry]], aside
         in_title = start < text.title_end
         hit_keywords.append(kw)
         hit_words.append(matched if single else kw)
-        if ctx is None:
-            evidence.append(Evidence(kw, matched, in_title))
-            miss *= 1.0 - (WEIGHT_KEYWORD_TITLE if in_title else WEIGHT_KEYWORD_TEXT)
-        else:
-            evidence.append(Evidence(kw, matched, in_title, ctx, text.span_words(ctx_span) if ctx_span else None))
-            miss *= 1.0 - (WEIGHT_CONTEXT_TITLE if in_title else WEIGHT_CONTEXT_TEXT)
+        ev = Evidence(kw, matched, in_title, ctx, text.span_words(ctx_span) if ctx_span else None)
+        evidence.append(ev)
+        miss *= 1.0 - ev.weight
 
     strong: list[tuple[tuple[int, int], str]] = []
     for entry in keywords:

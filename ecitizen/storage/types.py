@@ -52,7 +52,8 @@ class JSONText(str):
 
 def json_serializer(value: Any) -> str:
     """The engines' JSON serialiser: :class:`JSONText` as it is, anything else by ``json.dumps``
-    (SQLAlchemy's default, so both give the same text)."""
+    keeping non-ASCII letters as UTF-8 (as ``pipeline`` makes ``PreparedItem.topics_json``, so an
+    item stored from a worker's text and one updated through the ORM give the same text)."""
     if isinstance(value, JSONText):
         return str.__str__(value)
     return json.dumps(value, ensure_ascii=False)
