@@ -282,13 +282,19 @@ def test_politeness_per_host_limit_and_min_interval(links_app: Callable[..., App
     srv = servers("127.0.0.35")
     srv.default = slow
     add(app, *[srv.url(f"/p{i}") for i in range(8)])
+    begin = time.monotonic()
     report = check_links(app, due_only=False)
     assert all(r.outcome == st.BROKEN for r in report.results)
     assert live["max"] <= 2
+    # Measured at the server, which shares this process with the checker: a pause of the process
+    # (its collector, another test's leftover thread) between a request's start time and its
+    # sending makes that request arrive late, once with the next one (seen in 2 of 3 full runs on
+    # PostgreSQL: the first two 0.4 ms apart, the rest 0.1 s apart). A request never arrives
+    # early, so the eighth start is at least 7 intervals after the check began ...
+    assert max(starts) - begin >= 0.1 * (len(starts) - 1) * 0.95
+    # ... and requests are spread out, not sent in a burst: at most one pair arrives together
     gaps = [b - a for a, b in zip(sorted(starts), sorted(starts)[1:], strict=False)]
-    # measured at the server (after the TCP handshake), so allow connection-setup jitter per gap
-    assert sorted(starts)[-1] - sorted(starts)[0] >= 0.1 * (len(starts) - 1) * 0.95
-    assert min(gaps) >= 0.02  # no burst: two requests never arrive together
+    assert sum(g < 0.02 for g in gaps) <= 1, gaps
 
 
 def test_cyrillic_domain_checked_by_punycode(links_app: Callable[..., App], servers: Callable[[str], LocalServer]
