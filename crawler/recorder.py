@@ -32,7 +32,7 @@ from ecitizen.pipeline import EntryData, Rules
 from ecitizen.prepare_pool import prepare_in_workers
 from ecitizen.storage import Source
 from ecitizen.storage.crawl import CatalogEntry, PageState, SeenUrl
-from ecitizen.store import backoff_delay, record_failure, record_success, store_items
+from ecitizen.store import apply_health, backoff_delay, record_failure, store_items, success_health
 
 log = logging.getLogger("crawler")
 
@@ -65,8 +65,8 @@ def record_outcome(engine: Engine, job: SourceJob, outcome: SourceOutcome, *, co
             prepared = prepare_in_workers(entries, rules, base_url=source.url)
             shared = shared_link_warning(entries, base_url=source.url)
             result = store_items(session, source, prepared.items, now=now)
-            record_success(source, now=now, next_due=next_due(source, config, now, failures=0),
-                           status=outcome.status, item_count=len(prepared.items))
+            apply_health(source, success_health(now=now, next_due=next_due(source, config, now, failures=0),
+                                                status=outcome.status, item_count=len(prepared.items)))
             if shared:  # the crawl worked, but records were merged: the source's health says so
                 source.last_error = shared
             session.add(source)

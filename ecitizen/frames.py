@@ -22,6 +22,11 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import IO
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
+
 log = logging.getLogger("ecitizen.frames")
 
 #: a frame: 4-byte big-endian length, then that many bytes
@@ -79,22 +84,54 @@ def serve_frames(handle: Callable[[bytes], bytes], stdin: IO[bytes] | None = Non
         write_frame(out, handle(frame))
 
 
+#: a worker's pipes hold this much (Linux; elsewhere the system's default)
+PIPE_BYTES = 1 << 20
+
+
+def _widen_pipe(stream: IO[bytes] | None) -> None:
+    """Let a whole frame (a feed, or its prepared items: ~100 KB) go into a pipe without waiting
+    for the other end to read it (the default holds 64 KB)."""
+    setpipe = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if stream is None or setpipe is None:
+        return
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(stream.fileno(), setpipe, PIPE_BYTES)
+
+
+class _Worker:
+    """One worker process of a :class:`FramePool` and the frames on their way to it."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        #: frames sent and not yet answered (changed under the pool's lock)
+        self.inflight = 0
+        #: frames written so far, and answers read so far: the answers come back in the order
+        #: the frames went out, so a caller reads when ``answered`` reaches its frame's number
+        self.sent = 0
+        self.answered = 0
+        self.gone: str | None = None
+        self.write_lock = threading.Lock()
+        self.turn = threading.Condition()
+
+
 class FramePool:
     """``processes`` workers running ``script``, shared by the threads of one run, started by
     the first call (a warm poll where every feed answers 304 starts none).
 
-    :meth:`call` sends a frame to an idle worker and returns its answer; it raises
+    :meth:`call` sends a frame to the least busy worker and returns its answer; it raises
     :class:`WorkerGone` when no worker is left (one that cannot start, fails or dies is dropped,
     with a warning): the caller then does the work itself, so nothing fails for a lost worker.
+    With ``depth`` 2 a worker is sent its next frame while it works on the current one, so it
+    never waits for a calling thread to get the interpreter lock back between two frames.
     """
 
-    def __init__(self, script: str, processes: int, *, name: str = "worker") -> None:
+    def __init__(self, script: str, processes: int, *, name: str = "worker", depth: int = 1) -> None:
         self.name = name
         self.script = script
         self.processes = processes
+        self.depth = max(1, depth)
         self._cond = threading.Condition()
-        self._idle: list[subprocess.Popen[bytes]] = []
-        self._all: list[subprocess.Popen[bytes]] = []
+        self._all: list[_Worker] = []
         #: the workers start with the first call (a run that has nothing to send starts none)
         self._started = False
         #: frames answered by a worker process
@@ -111,8 +148,9 @@ class FramePool:
             except OSError as exc:
                 log.warning("%s process did not start (%s); working in this process", self.name, exc)
                 break
-            self._all.append(proc)
-            self._idle.append(proc)
+            _widen_pipe(proc.stdin)
+            _widen_pipe(proc.stdout)
+            self._all.append(_Worker(proc))
 
     @property
     def size(self) -> int:
@@ -122,31 +160,71 @@ class FramePool:
         with self._cond:
             if not self._started:
                 self._start()
-            while not self._idle:
+            while True:
                 if not self._all:
                     raise WorkerGone(f"no {self.name} process left")
+                free = [w for w in self._all if w.inflight < self.depth]
+                if free:
+                    worker = min(free, key=lambda w: w.inflight)
+                    break
                 self._cond.wait()
-            proc = self._idle.pop()
+            worker.inflight += 1
+        try:
+            return self._exchange(worker, data)
+        finally:
+            with self._cond:
+                worker.inflight -= 1
+                self._cond.notify()
+
+    def _exchange(self, worker: _Worker, data: bytes) -> bytes:
+        proc = worker.proc
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            with worker.write_lock:
+                if worker.gone is not None:
+                    raise WorkerGone(f"the {self.name} process {worker.gone}")
+                number = worker.sent
+                worker.sent += 1
+                write_frame(proc.stdin, data)
+        except (OSError, ValueError) as exc:
+            self._drop(worker, f"failed: {exc}")
+            raise WorkerGone(f"the {self.name} process failed: {exc}") from None
+        except BaseException:  # a frame half written: the worker's input is out of step
+            self._drop(worker, "was interrupted")
+            raise
+        with worker.turn:
+            while worker.answered != number and worker.gone is None:
+                worker.turn.wait()
+        if worker.gone is not None:
+            raise WorkerGone(f"the {self.name} process {worker.gone}")
         answer: bytes | None = None
         try:
-            assert proc.stdin is not None and proc.stdout is not None
-            write_frame(proc.stdin, data)
             answer = read_frame(proc.stdout)
         except (OSError, ValueError) as exc:
             why = f"failed: {exc}"
+        except BaseException:  # an answer half read: the next one would be read from its middle
+            self._drop(worker, "was interrupted")
+            raise
         else:
             why = f"ended (exit code {proc.poll()})"
+        if answer is None:
+            self._drop(worker, why)
+            raise WorkerGone(f"the {self.name} process {why}")
+        with worker.turn:
+            worker.answered += 1
+            worker.turn.notify_all()
         with self._cond:
-            if answer is None:
-                self._drop(proc, why)
-                raise WorkerGone(f"the {self.name} process {why}")
             self.answered += 1
-            self._idle.append(proc)
-            self._cond.notify()
         return answer
 
-    def _drop(self, proc: subprocess.Popen[bytes], why: str) -> None:
-        """With the lock held: forget a worker that failed (and wake the waiters if none is left)."""
+    def _drop(self, worker: _Worker, why: str) -> None:
+        """Forget a worker that failed; the callers waiting on it get :class:`WorkerGone`."""
+        proc = worker.proc
+        with worker.turn:
+            if worker.gone is not None:
+                return
+            worker.gone = why
+            worker.turn.notify_all()
         with contextlib.suppress(OSError):
             proc.kill()
         with contextlib.suppress(subprocess.SubprocessError):
@@ -155,15 +233,16 @@ class FramePool:
             with contextlib.suppress(OSError):
                 if stream is not None:
                     stream.close()
-        if proc in self._all:
-            self._all.remove(proc)
-        log.warning("%s process %s; %d left", self.name, why, len(self._all))
-        self._cond.notify_all()
+        with self._cond:
+            if worker in self._all:
+                self._all.remove(worker)
+            log.warning("%s process %s; %d left", self.name, why, len(self._all))
+            self._cond.notify_all()
 
     def close(self) -> None:
         """End the workers: their input closes and they exit (killed after a few seconds)."""
         with self._cond:
-            procs, self._all, self._idle = self._all, [], []
+            procs, self._all = [w.proc for w in self._all], []
             self._started = True  # a call after close finds no worker
             self._cond.notify_all()
         for proc in procs:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from functools import lru_cache, reduce
-from itertools import combinations
+from itertools import chain, combinations
 from operator import xor
 from typing import TYPE_CHECKING, overload
 
@@ -368,19 +368,14 @@ class CandidateIndex(Sequence[ClusterCandidate]):
         are left out before the cap."""
         sources, stamps, items = self._sources, self._stamps, self._items
         stamp = _timestamp(when)
-        seen: set[int] = set()
         found: list[ClusterCandidate] = []
-        for bucket in map(self._buckets.get, block_keys(key)):
-            if bucket is None:
-                continue
-            for i in bucket:  # the last indexed first
-                if i in seen:
-                    continue
-                seen.add(i)
-                if sources[i] != source_id and not abs(stamps[i] - stamp) > _WINDOW_SECONDS:
-                    found.append(items[i])
-                    if len(found) == CLUSTER_MAX_COMPARED:
-                        return found
+        # the buckets' items in bucket order, each bucket's last indexed first, each item once
+        # (dict.fromkeys: the order kept, the duplicates dropped, in C)
+        for i in dict.fromkeys(chain.from_iterable(filter(None, map(self._buckets.get, block_keys(key))))):
+            if sources[i] != source_id and not abs(stamps[i] - stamp) > _WINDOW_SECONDS:
+                found.append(items[i])
+                if len(found) == CLUSTER_MAX_COMPARED:
+                    break
         return found
 
     def __len__(self) -> int:

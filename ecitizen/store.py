@@ -9,15 +9,16 @@ duplicate-cluster assignment, each source's batch in one transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import bindparam, func, or_
-from sqlalchemy import insert as sa_insert
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
+from sqlalchemy.engine import Connection, Dialect
 from sqlmodel import Session, col, select
 
 from ecitizen.config import Config, SourceConfig
@@ -115,6 +116,11 @@ class ClusterCache:
     """
 
     def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop everything (after a rollback: the index may hold items that were not stored);
+        the next :meth:`candidates` loads from the database again."""
         self.index = CandidateIndex()
         self._ids: set[int] = set()
         self._lo: datetime | None = None
@@ -147,9 +153,40 @@ class ClusterCache:
                 self.index.append(c)
 
 
+class SourceKey(Protocol):
+    """What :func:`store_items` needs of a source: a :class:`~ecitizen.storage.Source` row, or
+    :class:`SourceRef` where the caller reads the row as plain values."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def url(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A source's id and (current) URL, read without an ORM row."""
+
+    id: int
+    url: str
+
+
+# statements built once (building a statement costs more than running it on a small batch)
+_ITEM = Item.__table__  # type: ignore[attr-defined]
+#: the stored rows of one source among some GUIDs or links
+_STORED_ROWS = sa_select(_ITEM.c.id, _ITEM.c.guid, _ITEM.c.url, _ITEM.c.content_hash).where(
+    _ITEM.c.source_id == bindparam("source_id"),
+    or_(_ITEM.c.guid.in_(bindparam("guids", expanding=True)), _ITEM.c.url.in_(bindparam("urls", expanding=True))))
+#: items that start their own cluster: the cluster's id is their own
+_OWN_CLUSTERS = sa_update(_ITEM).where(_ITEM.c.id.in_(bindparam("ids", expanding=True))).values(cluster_id=_ITEM.c.id)
+#: an earlier item that a new one duplicates becomes its cluster's lead
+_LEADS = sa_update(_ITEM).where(_ITEM.c.id == bindparam("lead_id")).values(cluster_id=bindparam("cluster"))
+
+
 def store_items(
     session: Session,
-    source: Source,
+    source: SourceKey,
     items: Sequence[PreparedItem],
     *,
     now: datetime,
@@ -170,14 +207,11 @@ def store_items(
     existing_by_guid: dict[str, int] = {}
     existing_by_url: dict[str, int] = {}
     stored_hash: dict[int, str] = {}
-    table = Item.__table__  # type: ignore[attr-defined]
     for chunk_start in range(0, len(guids), 500):
         gchunk = guids[chunk_start : chunk_start + 500]
         uchunk = urls[chunk_start : chunk_start + 500]
         for item_id, guid, url, content_hash in session.execute(
-            sa_select(table.c.id, table.c.guid, table.c.url, table.c.content_hash).where(
-                table.c.source_id == source.id, or_(table.c.guid.in_(gchunk), table.c.url.in_(uchunk)))
-        ):
+                _STORED_ROWS, {"source_id": source.id, "guids": gchunk, "urls": uchunk}):
             existing_by_guid[guid] = item_id
             existing_by_url.setdefault(url, item_id)
             stored_hash[item_id] = content_hash
@@ -251,12 +285,10 @@ def store_items(
     fresh: list[ClusterCandidate] = []
     if new_params:
         # items of one source never cluster with each other (find_cluster skips the same source),
-        # so all new rows go in one multi-row INSERT … RETURNING (Core, not the ORM's bulk path:
-        # without a parameter order to keep, SQLAlchemy sends one statement per batch of rows, not
-        # one per row on SQLite); the ids come back matched by GUID, unique within the batch
+        # so all new rows go in one multi-row INSERT … RETURNING; the ids come back matched by
+        # GUID, unique within the batch
+        ids_by_guid = insert_returning_ids(session.connection(), new_params)
         conn = session.connection()
-        ids_by_guid = {guid: item_id for guid, item_id in
-                       conn.execute(sa_insert(table).returning(table.c.guid, table.c.id), new_params)}
         own: list[int] = []
         leads: dict[int, int] = {}
         for item, match in new_meta:
@@ -273,17 +305,54 @@ def store_items(
         # an item that starts its own cluster is its cluster's id; an earlier item that a new one
         # duplicates becomes a cluster lead: two statements per source, whatever the counts
         for start in range(0, len(own), 500):
-            conn.execute(sa_update(table).where(table.c.id.in_(own[start : start + 500])).values(cluster_id=table.c.id))
+            conn.execute(_OWN_CLUSTERS, {"ids": own[start : start + 500]})
         if leads:
-            conn.execute(
-                sa_update(table).where(table.c.id == bindparam("lead_id")).values(cluster_id=bindparam("cluster")),
-                [{"lead_id": lead, "cluster": cluster} for lead, cluster in leads.items()],
-            )
+            conn.execute(_LEADS, [{"lead_id": lead, "cluster": cluster} for lead, cluster in leads.items()])
     return StoreResult(tuple(added), tuple(updated), unchanged, tuple(fresh))
 
 
-def record_success(
-    source: Source,
+#: the columns :func:`store_items` gives a new item, in the order of :func:`insert_returning_ids`
+_NEW_ITEM_COLUMNS = ("source_id", "kind", "guid", "url", "title", "summary_html", "summary_text", "published_at",
+                     "fetched_at", "topics", "is_new_service", "new_service_rule", "title_key", "cluster_id",
+                     "content_hash", "diff_text", "status")
+#: rows per INSERT statement: 500 × 17 parameters stays under SQLite's and PostgreSQL's limits
+_INSERT_CHUNK = 500
+#: per dialect: the columns' bind processors (the same the engine applies to a Core insert)
+_insert_processors: WeakKeyDictionary[Dialect, tuple[Callable[[Any], Any] | None, ...]] = WeakKeyDictionary()
+
+
+def insert_returning_ids(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert new item rows (dicts with the keys of ``_NEW_ITEM_COLUMNS``) and return their ids by
+    GUID (unique within the rows: one source's batch).
+
+    One multi-row ``INSERT … VALUES (…), (…) RETURNING guid, id`` per 500 rows, as SQLAlchemy's
+    Core insert sends it, but with the parameters converted by the columns' own bind processors
+    in one loop instead of SQLAlchemy's per-row machinery: a cold poll stores 10,000 rows, and
+    that machinery was a fifth of the storing thread's time (docs/benchmarks.md).
+    """
+    dialect = conn.dialect
+    procs = _insert_processors.get(dialect)
+    if procs is None:
+        procs = tuple(_ITEM.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _NEW_ITEM_COLUMNS)
+        _insert_processors[dialect] = procs
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
+    one_row = "(" + ", ".join([mark] * len(_NEW_ITEM_COLUMNS)) + ")"
+    head = f"INSERT INTO {quote(_ITEM.name)} ({', '.join(quote(c) for c in _NEW_ITEM_COLUMNS)}) VALUES "
+    tail = f" RETURNING {quote('guid')}, {quote('id')}"
+    pairs = tuple(zip(_NEW_ITEM_COLUMNS, procs, strict=True))
+    ids: dict[str, int] = {}
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[start : start + _INSERT_CHUNK]
+        params: list[Any] = []
+        for row in chunk:
+            params.extend([row[name] if proc is None else proc(row[name]) for name, proc in pairs])
+        sql = head + ", ".join([one_row] * len(chunk)) + tail
+        ids.update((guid, item_id) for guid, item_id in conn.exec_driver_sql(sql, tuple(params)))
+    return ids
+
+
+def success_health(
     *,
     now: datetime,
     next_due: datetime,
@@ -292,36 +361,47 @@ def record_success(
     etag: str | None = None,
     last_modified: str | None = None,
     item_count: int | None = None,
-) -> None:
-    """Update a source's health after a successful attempt (the caller adds and commits)."""
-    source.last_attempt_at = now
-    source.last_success_at = now
-    source.last_outcome = outcome
-    source.last_status = status
-    source.last_error = None
-    source.consecutive_failures = 0
-    source.failing_since = None
+) -> dict[str, Any]:
+    """A source's health columns after a successful attempt, as column → value. Pure."""
+    changes: dict[str, Any] = {
+        "last_attempt_at": now, "last_success_at": now, "last_outcome": outcome, "last_status": status,
+        "last_error": None, "consecutive_failures": 0, "failing_since": None, "next_due_at": next_due,
+    }
     if etag is not None:
-        source.etag = etag
+        changes["etag"] = etag
     if last_modified is not None:
-        source.last_modified = last_modified
-    source.next_due_at = next_due
+        changes["last_modified"] = last_modified
     if item_count is not None:
-        source.last_item_count = item_count
+        changes["last_item_count"] = item_count
+    return changes
+
+
+def failure_health(
+    *, failures_before: int, failing_since: datetime | None, now: datetime, next_due: datetime, outcome: str,
+    error: str, status: int | None = None,
+) -> dict[str, Any]:
+    """A source's health columns after a failed attempt, as column → value, given its failure
+    count and ``failing_since`` before it. Pure."""
+    return {
+        "last_attempt_at": now, "last_outcome": outcome, "last_status": status, "last_error": error[:2000],
+        "consecutive_failures": failures_before + 1, "failing_since": failing_since or now, "next_due_at": next_due,
+    }
 
 
 def record_failure(
     source: Source, *, now: datetime, next_due: datetime, outcome: str, error: str, status: int | None = None
 ) -> None:
     """Update a source's health after a failed attempt (the caller adds and commits)."""
-    source.last_attempt_at = now
-    source.last_outcome = outcome
-    source.last_status = status
-    source.last_error = error[:2000]
-    source.consecutive_failures = (source.consecutive_failures or 0) + 1
-    if source.failing_since is None:
-        source.failing_since = now
-    source.next_due_at = next_due
+    apply_health(source, failure_health(failures_before=source.consecutive_failures or 0,
+                                  failing_since=source.failing_since, now=now, next_due=next_due, outcome=outcome,
+                                  error=error, status=status))
+
+
+def apply_health(source: Source, changes: dict[str, Any]) -> None:
+    """Set health columns (from :func:`success_health` or :func:`failure_health`) on a source's
+    ORM row (the caller adds and commits)."""
+    for name, value in changes.items():
+        setattr(source, name, value)
 
 
 def backoff_delay(base: timedelta, failures: int, cap: timedelta) -> timedelta:

@@ -10,7 +10,14 @@ from ecitizen.app import App
 from ecitizen.db import session_scope
 from ecitizen.pipeline import EntryData, prepare_entries, title_key, titles_similar
 from ecitizen.storage import Item, Source
-from ecitizen.store import backoff_delay, record_failure, record_success, seed_sources, store_items
+from ecitizen.store import (
+    apply_health,
+    backoff_delay,
+    record_failure,
+    seed_sources,
+    store_items,
+    success_health,
+)
 
 #: storage, pipeline, poll, link check and job lock run on SQLite and on the PostgreSQL server
 pytestmark = pytest.mark.usefixtures("backend")
@@ -122,7 +129,7 @@ def test_health_records_and_backoff(app: App) -> None:
         row = s.get(Source, src.id)
         assert row is not None
         assert row.consecutive_failures == 2 and row.failing_since == now and row.last_outcome == "timeout"
-        record_success(row, now=now, next_due=now, status=200, etag='"e1"')
+        apply_health(row, success_health(now=now, next_due=now, status=200, etag='"e1"'))
         assert row.consecutive_failures == 0 and row.failing_since is None and row.etag == '"e1"'
     base, cap = timedelta(minutes=10), timedelta(hours=24)
     assert [backoff_delay(base, n, cap) for n in (0, 1, 2, 3)] == [base, base, base * 2, base * 4]
@@ -162,3 +169,27 @@ def test_database_pragmas_and_schema_matches_models(app: App) -> None:
 
     diff = [d for d in diff if not _apscheduler(d)]
     assert diff == []
+
+
+def test_new_items_are_stored_as_the_orm_stores_them(app: App) -> None:
+    """store_items inserts with the columns' own bind processors (ecitizen.store.insert_returning_ids,
+    not the ORM): every stored value, as the database holds it, equals what the ORM stores."""
+    src = add_source(app, "raw")
+    entry = EntryData(url="https://a.org/n/1", guid="g-raw", title="Запись к врачу онлайн через Госуслуги",
+                      summary_html="<p>Поликлиники Омска принимают заявления онлайн.</p>", published_at=T0)
+    _, prepared = store(app, src, [entry], now=T0 + timedelta(minutes=5))
+    item = prepared.items[0]
+    with session_scope(app.engine) as s:
+        s.add(Item(source_id=src.id, kind=item.kind, guid="g-orm", url=item.url, title=item.title,
+                   summary_html=item.summary_html, summary_text=item.summary_text,
+                   published_at=item.published_at, fetched_at=T0 + timedelta(minutes=5),
+                   topics=[t.as_dict() for t in item.topics], is_new_service=item.is_new_service,
+                   new_service_rule=item.new_service_rule, title_key=item.title_key,
+                   content_hash=item.content_hash, diff_text=item.diff_text, status="new"))
+    columns = ("kind, url, title, summary_html, summary_text, published_at, fetched_at, topics, is_new_service,"
+               " new_service_rule, title_key, content_hash, diff_text, status")
+    with app.engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"SELECT guid, {columns} FROM item ORDER BY guid").all()
+    assert [r[0] for r in rows] == ["g-orm", "g-raw"]
+    assert tuple(rows[0][1:]) == tuple(rows[1][1:])
+    assert "gosuslugi" in str(rows[1][8]) and "«" in str(rows[1][8])  # topics JSON as UTF-8, not \u escapes

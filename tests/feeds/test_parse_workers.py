@@ -77,7 +77,7 @@ def test_a_dead_worker_is_dropped_and_the_last_one_gone_says_so(app_rules: Rules
         assert pool.size == 0  # nothing asked yet: no worker started
         parse_answer(pool.call(request))
         assert pool.size == 2
-        asked_next = pool._idle[-1]
+        asked_next = pool._all[0].proc  # the least busy worker, the first of equals
         asked_next.kill()
         asked_next.wait()
         with pytest.raises(WorkerGone, match=r"ended|failed"):
@@ -86,8 +86,8 @@ def test_a_dead_worker_is_dropped_and_the_last_one_gone_says_so(app_rules: Rules
         # the live worker answers the rest
         w, n, p = parse_and_prepare(body, **_call(body, app_rules))  # type: ignore[arg-type]
         assert [parse_answer(pool.call(request)) for _ in range(2)] == [(w, n, slim_result(p))] * 2
-        pool._all[0].kill()
-        pool._all[0].wait()
+        pool._all[0].proc.kill()
+        pool._all[0].proc.wait()
         with pytest.raises(WorkerGone):
             pool.call(request)
         with pytest.raises(WorkerGone, match=r"no (feed parser|worker)"):

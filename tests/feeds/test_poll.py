@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,8 +12,10 @@ from sqlmodel import select
 
 from ecitizen.app import App
 from ecitizen.db import session_scope
-from ecitizen.feeds.poll import poll
+from ecitizen.feeds.poll import FeedTarget, Fetched, _store_group, poll
+from ecitizen.pipeline import EntryData, PrepareResult, prepare_entries
 from ecitizen.storage import Item, Source
+from ecitizen.store import ClusterCache
 from tests.feeds.helpers import add_source, get_source, news, rss
 from tests.support.httpserver import LocalServer, Reply, drip, endless
 
@@ -291,3 +294,49 @@ def test_parsing_in_worker_processes_gives_the_same_result(make_app, server: Loc
     assert (by["a"].outcome, by["a"].new_items, by["a"].entries) == ("ok", 4, 4)
     assert by["bad"].outcome == "parse_error" and "ENTITY" in (by["bad"].error or "")
     assert [i.title for i in items_of(app, "cp1251")] == ["Пенсия онлайн"]
+
+
+def _fetched(app: App, name: str, entries: list[EntryData]):  # type: ignore[no-untyped-def]
+    src = get_source(app, name)
+    assert src.id is not None
+    target = FeedTarget(src.id, name, src.url, None, None, None, None, None, 0)
+    return Fetched(target, "ok", status=200, base_url=src.url, etag='"v1"',
+                   prepared=prepare_entries(entries, app.rules, base_url=src.url), entry_count=len(entries))
+
+
+def test_a_group_of_sources_is_stored_together_and_clusters_as_one_by_one(fast_app: App) -> None:
+    """Results that are ready together go in one transaction; a later source of the group still
+    clusters with an earlier one's new items, as when each had its own transaction."""
+    title = "Минцифры запустило новый сервис подачи заявления на загранпаспорт через Госуслуги"
+    for i in range(3):
+        add_source(fast_app, f"g{i}", f"http://g{i}.example/rss")
+    group = [_fetched(fast_app, f"g{i}", [EntryData(url=f"http://g{i}.example/same", title=title + "." * i),
+                                          EntryData(url=f"http://g{i}.example/own", title=f"Своя новость номер {i}")])
+             for i in range(3)]
+    cache = ClusterCache()
+    results = _store_group(fast_app, group, cache)
+    assert [(r.name, r.outcome, r.new_items) for r in results] == [("g0", "ok", 2), ("g1", "ok", 2), ("g2", "ok", 2)]
+    same = [it for it in items_of(fast_app) if it.url.endswith("/same")]
+    assert len({it.cluster_id for it in same}) == 1 and same[0].cluster_id == same[0].id
+    assert len(cache.index) == 6
+    assert all(get_source(fast_app, f"g{i}").etag == '"v1"' for i in range(3))
+
+
+def test_a_source_that_fails_to_store_rolls_its_group_back_and_the_others_are_stored(fast_app: App) -> None:
+    for i in range(3):
+        add_source(fast_app, f"s{i}", f"http://s{i}.example/rss")
+    group = [_fetched(fast_app, f"s{i}", [EntryData(url=f"http://s{i}.example/1", title=f"Новость {i}")])
+             for i in range(3)]
+    assert group[1].prepared is not None
+    broken = replace(group[1].prepared.items[0], title=None)  # NOT NULL: the INSERT fails
+    group[1] = replace(group[1], prepared=PrepareResult((broken,)))
+    cache = ClusterCache()
+    results = {r.name: r for r in _store_group(fast_app, group, cache)}
+    assert (results["s0"].outcome, results["s0"].new_items) == ("ok", 1)
+    assert (results["s2"].outcome, results["s2"].new_items) == ("ok", 1)
+    assert results["s1"].outcome == "storage_error" and "could not store" in (results["s1"].error or "")
+    assert sorted(it.url for it in items_of(fast_app)) == ["http://s0.example/1", "http://s2.example/1"]
+    assert get_source(fast_app, "s1").last_outcome == "storage_error"
+    # the cache was emptied after the rollback, then filled again by the sources stored one by one
+    assert sorted(c.source_id for c in cache.index) == sorted(
+        get_source(fast_app, n).id for n in ("s0", "s2"))  # type: ignore[type-var]
