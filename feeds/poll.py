@@ -12,6 +12,7 @@ never stops the others.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import queue
@@ -483,6 +484,10 @@ def _poll_targets(app: App, targets: list[FeedTarget], started_at: datetime, t0:
     procs = _parser_pool(cfg, len(targets))
     http = make_session(pool_size=workers)
     try:
+        # the objects that exist before the poll are left out of the collector's passes during it:
+        # a cold poll's full collections walked the whole process (its modules, caches, the web
+        # application in `ecitizen run`) while the storing thread, the poll's bottleneck, waited
+        gc.freeze()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feeds") as pool:
             futures = {
                 pool.submit(fetch_and_parse, t, cfg=cfg, session=http, limiter=limiter, now=started_at,
@@ -504,6 +509,7 @@ def _poll_targets(app: App, targets: list[FeedTarget], started_at: datetime, t0:
                 left -= len(group)
                 results.extend(_store_group(app, [fut.result() for fut in group], cache))
     finally:
+        gc.unfreeze()
         http.close()
         if procs is not None:
             procs.close()

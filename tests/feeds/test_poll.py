@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
+import sys
 from dataclasses import replace
 from datetime import timedelta
 
@@ -340,3 +342,25 @@ def test_a_source_that_fails_to_store_rolls_its_group_back_and_the_others_are_st
     # the cache was emptied after the rollback, then filled again by the sources stored one by one
     assert sorted(c.source_id for c in cache.index) == sorted(
         get_source(fast_app, n).id for n in ("s0", "s2"))  # type: ignore[type-var]
+
+
+def test_the_poll_leaves_the_collector_as_it_found_it(fast_app: App, server: LocalServer,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A poll keeps the objects older than itself out of the collector's passes (gc.freeze) and
+    gives them back when it ends, also when a source fails."""
+    server.route("/feed", Reply(200, rss(news(3)), RSS))
+    server.route("/gone", Reply(404, b""))
+    add_source(fast_app, "ok", server.url("/feed"))
+    add_source(fast_app, "gone", server.url("/gone"))
+    feeds_poll = sys.modules["ecitizen.feeds.poll"]  # the module (ecitizen.feeds.poll is the function)
+    store, frozen_while_storing = feeds_poll._store_group, []
+
+    def store_and_look(*args, **kwargs):  # type: ignore[no-untyped-def]
+        frozen_while_storing.append(gc.get_freeze_count())
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(feeds_poll, "_store_group", store_and_look)
+    report = poll(fast_app)
+    assert {r.name: r.outcome for r in report.results} == {"ok": "ok", "gone": "http_error"}
+    assert frozen_while_storing and all(n > 0 for n in frozen_while_storing)
+    assert gc.get_freeze_count() == 0
