@@ -18,9 +18,9 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -473,6 +473,19 @@ def poll(app: App, *, names: Iterable[str] | None = None, force: bool = False) -
     return _poll_targets(app, targets, started_at, t0, HostLimiter(cfg.http.per_host_concurrency))
 
 
+@contextmanager
+def _collector_for_a_poll() -> Iterator[None]:
+    """While a poll runs, the garbage collector leaves out the objects older than the poll
+    (``gc.freeze``): a cold poll's full collection walked the whole process (its modules, caches,
+    the web application of ``ecitizen run``) while the storing thread, the poll's bottleneck,
+    waited. They are given back to the collector when the poll ends."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _poll_targets(app: App, targets: list[FeedTarget], started_at: datetime, t0: float, limiter: HostLimit
                   ) -> PollReport:
     cfg = app.config
@@ -484,11 +497,7 @@ def _poll_targets(app: App, targets: list[FeedTarget], started_at: datetime, t0:
     procs = _parser_pool(cfg, len(targets))
     http = make_session(pool_size=workers)
     try:
-        # the objects that exist before the poll are left out of the collector's passes during it:
-        # a cold poll's full collections walked the whole process (its modules, caches, the web
-        # application in `ecitizen run`) while the storing thread, the poll's bottleneck, waited
-        gc.freeze()
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feeds") as pool:
+        with _collector_for_a_poll(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feeds") as pool:
             futures = {
                 pool.submit(fetch_and_parse, t, cfg=cfg, session=http, limiter=limiter, now=started_at,
                             procs=procs, rules=app.rules): t
@@ -509,7 +518,6 @@ def _poll_targets(app: App, targets: list[FeedTarget], started_at: datetime, t0:
                 left -= len(group)
                 results.extend(_store_group(app, [fut.result() for fut in group], cache))
     finally:
-        gc.unfreeze()
         http.close()
         if procs is not None:
             procs.close()
