@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, overload
 
 from rapidfuzz.distance import Indel
 
-from ecitizen.classify import Classifier, ServiceRule, TopicMatch, TopicRule, classifier, stem, words
+from ecitizen.classify import Classifier, ServiceRule, TopicMatch, TopicRule, classifier, stem, topics_json, words
 from ecitizen.html import clean_text, html_to_text, sanitize_html
 
 if TYPE_CHECKING:
@@ -201,7 +200,7 @@ def _prepare_entry(entry: EntryData, classify: Classifier, base_url: str | None,
         title_key=title_key(title),
         content_hash=content_hash,
         diff_text=entry.diff_text,
-        topics_json=json.dumps([t.as_dict() for t in cls.topics], ensure_ascii=False),
+        topics_json=topics_json(cls.topics),
     )
 
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from ecitizen.classify import ServiceRule, TopicRule, classify, match_topics
+from ecitizen.classify import ServiceRule, TopicMatch, TopicRule, classify, match_topics, topics_json
 from ecitizen.dates import format_ru_date, parse_date
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -191,3 +192,15 @@ def test_indexed_phrase_search_agrees_with_the_scan() -> None:
         assert _phrase_in(phrase, text, index) == found, (phrase, text)
         # the quick test that each later word occurs never rejects a phrase that is there
         assert index.has_rest(phrase) or not found, (phrase, text)
+
+
+def test_topics_json_is_the_json_of_the_matches_whatever_repeats() -> None:
+    """The stored topic list, each topic's part made once, is json.dumps of the matches' dicts."""
+    texts = ["Теперь можно подать заявление на пенсию онлайн", "Пенсия: заявление онлайн через портал",
+             "Теперь можно подать заявление на пенсию онлайн", "Новости культуры", "Пенсия и пенсия"]
+    for text in texts * 2:
+        topics = classify(text, [PENSIONS, DOCTOR_RULE], []).topics
+        assert topics_json(topics) == json.dumps([t.as_dict() for t in topics], ensure_ascii=False)
+    by_hand = TopicMatch("pensions", ["пенсия"], ["пенсии"])  # type: ignore[arg-type] - lists: not hashable
+    assert topics_json([by_hand]) == json.dumps([by_hand.as_dict()], ensure_ascii=False)
+    assert topics_json([]) == "[]"
