@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlmodel import Session, col, select
 
 from ecitizen.config import Config, SourceConfig
-from ecitizen.errors import ConfigError, NotFoundError
+from ecitizen.errors import ConfigError, NotFoundError, StorageError
 from ecitizen.pipeline import CLUSTER_WINDOW, CandidateIndex, ClusterCandidate, PreparedItem, find_cluster
 from ecitizen.sources import SourceInput, SourceRefusedError, SourceRules, add_source, update_source
 from ecitizen.storage import Item, ItemStatus, Source
@@ -287,8 +287,8 @@ def store_items(
         # items of one source never cluster with each other (find_cluster skips the same source),
         # so all new rows go in one multi-row INSERT … RETURNING; the ids come back matched by
         # GUID, unique within the batch
-        ids_by_guid = insert_returning_ids(session.connection(), new_params)
         conn = session.connection()
+        ids_by_guid = insert_returning_ids(conn, new_params)
         own: list[int] = []
         leads: dict[int, int] = {}
         for item, match in new_meta:
@@ -317,6 +317,8 @@ _NEW_ITEM_COLUMNS = ("source_id", "kind", "guid", "url", "title", "summary_html"
                      "content_hash", "diff_text", "status")
 #: rows per INSERT statement: 500 × 17 parameters stays under SQLite's and PostgreSQL's limits
 _INSERT_CHUNK = 500
+#: positional placeholders by DB-API parameter style
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 #: per dialect: the columns' bind processors (the same the engine applies to a Core insert)
 _insert_processors: WeakKeyDictionary[Dialect, tuple[Callable[[Any], Any] | None, ...]] = WeakKeyDictionary()
 
@@ -336,7 +338,10 @@ def insert_returning_ids(conn: Connection, rows: Sequence[dict[str, Any]]) -> di
         procs = tuple(_ITEM.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _NEW_ITEM_COLUMNS)
         _insert_processors[dialect] = procs
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle in ("qmark", "numeric") else "%s"
+    mark = _PLACEHOLDERS.get(dialect.paramstyle)
+    if mark is None:  # the drivers of the two supported databases: sqlite3 (qmark), psycopg (pyformat)
+        raise StorageError(f"inserting items: the database driver's parameter style {dialect.paramstyle!r} "
+                           "is not supported")
     one_row = "(" + ", ".join([mark] * len(_NEW_ITEM_COLUMNS)) + ")"
     head = f"INSERT INTO {quote(_ITEM.name)} ({', '.join(quote(c) for c in _NEW_ITEM_COLUMNS)}) VALUES "
     tail = f" RETURNING {quote('guid')}, {quote('id')}"
