@@ -179,19 +179,19 @@ class FramePool:
     def _exchange(self, worker: _Worker, data: bytes) -> bytes:
         proc = worker.proc
         assert proc.stdin is not None and proc.stdout is not None
-        try:
-            with worker.write_lock:
-                if worker.gone is not None:
-                    raise WorkerGone(f"the {self.name} process {worker.gone}")
-                number = worker.sent
-                worker.sent += 1
+        with worker.write_lock:
+            if worker.gone is not None:
+                raise WorkerGone(f"the {self.name} process {worker.gone}")
+            number = worker.sent
+            worker.sent += 1
+            try:
                 write_frame(proc.stdin, data)
-        except (OSError, ValueError) as exc:
-            self._drop(worker, f"failed: {exc}")
-            raise WorkerGone(f"the {self.name} process failed: {exc}") from None
-        except BaseException:  # a frame half written: the worker's input is out of step
-            self._drop(worker, "was interrupted")
-            raise
+            except (OSError, ValueError) as exc:
+                self._drop(worker, f"failed: {exc}")
+                raise WorkerGone(f"the {self.name} process failed: {exc}") from None
+            except BaseException:  # a frame half written: the worker's input is out of step
+                self._drop(worker, "was interrupted")
+                raise
         with worker.turn:
             while worker.answered != number and worker.gone is None:
                 worker.turn.wait()

@@ -379,28 +379,6 @@ def _source_update(names: tuple[str, ...]) -> Update:
         {name: bindparam(name) for name in names})
 
 
-def _store(app: App, f: Fetched, cache: ClusterCache | None = None) -> SourceResult | None:
-    now = app.now()
-    # prepared here, not in the workers: the stemmer used by the classifier is not thread-safe
-    prepared = f.prepared if f.prepared is not None else prepare_entries(f.entries, app.rules, base_url=f.base_url)
-    try:
-        with session_scope(app.engine) as session:
-            out = store_fetched(session, f, prepared, cfg=app.config, now=now, cache=cache)
-        if out is not None and out[1] is not None and cache is not None:
-            cache.add(out[1].new_candidates)  # committed: later sources may cluster with them
-    except (SQLAlchemyError, StorageError, ValueError) as exc:
-        log.error("storing %s failed: %s", f.target.name, exc)
-        failed = replace(f, outcome=outcomes.STORAGE_ERROR, error=f"could not store the items: {str(exc)[:500]}",
-                         entries=(), prepared=None)
-        with session_scope(app.engine) as session:
-            out = store_fetched(session, failed, PrepareResult(()), cfg=app.config, now=now)
-    if out is None:
-        return None
-    res = replace(out[0], elapsed=f.elapsed)
-    _log_result(res, f)
-    return res
-
-
 #: at most this many sources stored in one transaction (:func:`_store_group`)
 STORE_GROUP = 8
 
@@ -410,28 +388,34 @@ def _store_group(app: App, group: Sequence[Fetched], cache: ClusterCache) -> lis
     (a process killed mid-poll leaves every source fully updated or untouched), and a cold poll
     commits 25 times instead of 200 (SQLite copies every index page a commit touched into its
     WAL: 133 MB for 10,000 items one source a commit). A source that fails to store rolls the
-    group back; its sources are then stored one a transaction, the failing one recorded as a
-    storage error. One result alone goes straight to :func:`_store`."""
-    if len(group) == 1:
-        one = _store(app, group[0], cache)
-        return [] if one is None else [one]
+    group back; its sources are then stored one a transaction, and the one that fails alone is
+    recorded as a storage error."""
     now = app.now()
     outs: list[tuple[Fetched, SourceResult]] = []
     try:
         with session_scope(app.engine) as session:
             for f in group:
+                # prepared here when no worker did: the classifier's stemmer is not thread-safe
                 prepared = f.prepared if f.prepared is not None else prepare_entries(
                     f.entries, app.rules, base_url=f.base_url)
                 out = store_fetched(session, f, prepared, cfg=app.config, now=now, cache=cache)
                 if out is None:
-                    continue
+                    continue  # removed while we were fetching
                 if out[1] is not None:
                     cache.add(out[1].new_candidates)  # the group's later sources cluster with them
                 outs.append((f, out[0]))
     except (SQLAlchemyError, StorageError, ValueError) as exc:
-        log.warning("storing %d sources together failed (%s); storing them one by one", len(group), exc)
         cache.forget()  # it may hold items that were rolled back
-        return [res for f in group if (res := _store(app, f, cache)) is not None]
+        if len(group) > 1:
+            log.warning("storing %d sources together failed (%s); storing them one by one", len(group), exc)
+            return [res for f in group for res in _store_group(app, [f], cache)]
+        f = group[0]
+        log.error("storing %s failed: %s", f.target.name, exc)
+        failed = replace(f, outcome=outcomes.STORAGE_ERROR, error=f"could not store the items: {str(exc)[:500]}",
+                         entries=(), prepared=None)
+        with session_scope(app.engine) as session:
+            out = store_fetched(session, failed, PrepareResult(()), cfg=app.config, now=now)
+        outs = [] if out is None else [(f, out[0])]
     results = []
     for f, res in outs:
         res = replace(res, elapsed=f.elapsed)
