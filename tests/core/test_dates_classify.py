@@ -175,7 +175,7 @@ def test_indexed_phrase_search_agrees_with_the_scan() -> None:
     """The index-driven phrase search (no scan over the text) gives the scan's answer."""
     import random
 
-    from ecitizen.classify import _phrase_in, _stem_matches, _StemIndex
+    from ecitizen.classify import _phrase_in, _prefixes_in, _stem_matches, _StemIndex
 
     def _phrase_positions(phrase: list[str], text: list[str]) -> bool:  # the plain scan, as reference
         n = len(phrase)
@@ -187,7 +187,8 @@ def test_indexed_phrase_search_agrees_with_the_scan() -> None:
         text = [rnd.choice(vocabulary) + rnd.choice(["", "ам", "и"]) for _ in range(rnd.randint(0, 12))]
         phrase = [rnd.choice(vocabulary) for _ in range(rnd.randint(1, 3))]
         # the index knows the phrase's stems as prefixes, as it knows every rule's
-        index = _StemIndex(text, frozenset(phrase))
+        wanted = frozenset(phrase)
+        index = _StemIndex([(s, _prefixes_in(s, wanted)) for s in text])
         found = _phrase_positions(phrase, text)
         assert _phrase_in(phrase, text, index) == found, (phrase, text)
         # the quick test that each later word occurs never rejects a phrase that is there
@@ -204,3 +205,24 @@ def test_topics_json_is_the_json_of_the_matches_whatever_repeats() -> None:
     by_hand = TopicMatch("pensions", ["пенсия"], ["пенсии"])  # type: ignore[arg-type] - lists: not hashable
     assert topics_json([by_hand]) == json.dumps([by_hand.as_dict()], ensure_ascii=False)
     assert topics_json([]) == "[]"
+
+
+def test_a_batch_shares_its_repeated_matches_and_bounds_its_token_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Texts with the same evidence get one TopicMatch (made once), equal to a fresh one; the
+    classifier's table of known tokens is emptied past its bound, with the same answers."""
+    import ecitizen.classify as c
+
+    rules = (PENSIONS, DOCTOR_RULE)
+    clf = c.classifier(rules, ())
+    first = clf("Пенсия онлайн\nЗапись к врачу через портал")
+    again = clf("Пенсия онлайн\nЗапись к врачу через портал Госуслуги, другие слова")
+    assert [t.id for t in first.topics] == ["pensions", "doctor"]
+    assert first.topics[0] is again.topics[0] and first.topics == again.topics
+    c._topic_match.cache_clear()
+    assert classify("Пенсия онлайн\nЗапись к врачу через портал", rules, []).topics == first.topics
+    assert clf.known  # the tokens seen so far
+    monkeypatch.setattr(c, "_KNOWN_TOKENS_MAX", 3)
+    texts = ["Пенсия онлайн\nЗапись к врачу через портал", "СФР: выплата пенсии", "Врач и пенсия: новости"]
+    fresh = [c.Classifier(rules, (), clf.wanted, clf.rule_index, clf.service_index)(t) for t in texts]
+    assert [clf(t) for t in texts] == fresh
+    assert len(clf.known) <= 3 + max(len(c.words(t)) for t in texts)
