@@ -371,7 +371,6 @@ def _present_by_rule(text: _Text, index: _RuleIndex) -> dict[int, list[list[_Ent
     return present
 
 
-
 @dataclass(frozen=True)
 class _Text:
     tokens: list[str]
@@ -421,8 +420,9 @@ def _analyse(text: str, wanted: frozenset[str], known: dict[str, tuple[str, tupl
     return _Text(tokens, [k[0] for k in keys], _StemIndex(keys), title_end)
 
 
-#: a classifier's table of known tokens is emptied when it grows past this (a year of varied text)
-_KNOWN_TOKENS_MAX = 200_000
+#: a classifier's table of known tokens is emptied when it grows past this (about 5 MB, measured;
+#: a batch's texts share most of their words, and the stemmer's own cache holds 65,536)
+_KNOWN_TOKENS_MAX = 50_000
 
 
 @lru_cache(maxsize=64)
