@@ -173,7 +173,8 @@ def select_targets(
     session: Session, *, now: datetime, names: Sequence[str] | None = None, force: bool = False
 ) -> list[FeedTarget]:
     """Feed sources to poll: the named ones (any state), all with ``force``, else the due ones.
-    Read as plain values (a warm poll of 200 sources spent a fifth of its time loading ORM rows)."""
+    Read as plain values: the ORM rows' JSON columns were decoded for nothing (3 % of a warm
+    poll's instructions)."""
     query = _TARGET_STATE.where(_SOURCE.c.kind == "feed")
     if names:
         rows = list(session.execute(query.where(_SOURCE.c.name.in_(list(names)))))
@@ -319,7 +320,7 @@ def store_fetched(
     object: a cold poll stores 200 sources, and the ORM's load and flush of each were a sixth of
     the storing thread's time."""
     # the two statements on the session's connection (same transaction): no ORM object is
-    # involved, and the session's own execute was a third of a warm poll's storing
+    # involved, and the session's execute added its bookkeeping to each (3 % of a warm poll)
     conn = session.connection()
     src = conn.execute(_SOURCE_STATE, {"id": f.target.id}).first()
     if src is None:
