@@ -223,8 +223,8 @@ def phrase_stems(phrase: str) -> tuple[str, ...]:
 
 class _StemIndex:
     """The stems of one text: every position of each stem, and of each prefix of it that is a
-    stem the rules match as a prefix (``wanted``: any stem of an entry, of MIN_PREFIX_STEM letters
-    or more).
+    stem the rules match as a prefix (any stem of an entry, of MIN_PREFIX_STEM letters or more:
+    the ``wanted`` prefixes that :func:`_analyse` gives with each token's stem).
 
     A keyword lookup is then one dict access instead of a scan over the text's stems, and so is
     the test that each word of a phrase occurs somewhere (:meth:`has_rest`).

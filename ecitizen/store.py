@@ -319,8 +319,39 @@ _NEW_ITEM_COLUMNS = ("source_id", "kind", "guid", "url", "title", "summary_html"
 _INSERT_CHUNK = 500
 #: positional placeholders by DB-API parameter style
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-#: per dialect: the columns' bind processors (the same the engine applies to a Core insert)
-_insert_processors: WeakKeyDictionary[Dialect, tuple[Callable[[Any], Any] | None, ...]] = WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    """The parts of :func:`insert_returning_ids`'s statement for one dialect, made once."""
+
+    #: each column with its bind processor (the one the engine applies to a Core insert), or None
+    columns: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    head: str
+    one_row: str
+    tail: str
+
+
+_insert_plans: WeakKeyDictionary[Dialect, _InsertPlan] = WeakKeyDictionary()
+
+
+def _insert_plan(dialect: Dialect) -> _InsertPlan:
+    plan = _insert_plans.get(dialect)
+    if plan is not None:
+        return plan
+    mark = _PLACEHOLDERS.get(dialect.paramstyle)
+    if mark is None:  # the drivers of the two supported databases: sqlite3 (qmark), psycopg (pyformat)
+        raise StorageError(f"inserting items: the database driver's parameter style {dialect.paramstyle!r} "
+                           "is not supported")
+    quote = dialect.identifier_preparer.quote
+    plan = _insert_plans[dialect] = _InsertPlan(
+        columns=tuple((name, _ITEM.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                      for name in _NEW_ITEM_COLUMNS),
+        head=f"INSERT INTO {quote(_ITEM.name)} ({', '.join(quote(c) for c in _NEW_ITEM_COLUMNS)}) VALUES ",
+        one_row="(" + ", ".join([mark] * len(_NEW_ITEM_COLUMNS)) + ")",
+        tail=f" RETURNING {quote('guid')}, {quote('id')}",
+    )
+    return plan
 
 
 def insert_returning_ids(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -332,27 +363,15 @@ def insert_returning_ids(conn: Connection, rows: Sequence[dict[str, Any]]) -> di
     in one loop instead of SQLAlchemy's per-row machinery: a cold poll stores 10,000 rows, and
     that machinery was a fifth of the storing thread's time (docs/benchmarks.md).
     """
-    dialect = conn.dialect
-    procs = _insert_processors.get(dialect)
-    if procs is None:
-        procs = tuple(_ITEM.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _NEW_ITEM_COLUMNS)
-        _insert_processors[dialect] = procs
-    quote = dialect.identifier_preparer.quote
-    mark = _PLACEHOLDERS.get(dialect.paramstyle)
-    if mark is None:  # the drivers of the two supported databases: sqlite3 (qmark), psycopg (pyformat)
-        raise StorageError(f"inserting items: the database driver's parameter style {dialect.paramstyle!r} "
-                           "is not supported")
-    one_row = "(" + ", ".join([mark] * len(_NEW_ITEM_COLUMNS)) + ")"
-    head = f"INSERT INTO {quote(_ITEM.name)} ({', '.join(quote(c) for c in _NEW_ITEM_COLUMNS)}) VALUES "
-    tail = f" RETURNING {quote('guid')}, {quote('id')}"
-    pairs = tuple(zip(_NEW_ITEM_COLUMNS, procs, strict=True))
+    plan = _insert_plan(conn.dialect)
+    columns = plan.columns
     ids: dict[str, int] = {}
     for start in range(0, len(rows), _INSERT_CHUNK):
         chunk = rows[start : start + _INSERT_CHUNK]
         params: list[Any] = []
         for row in chunk:
-            params.extend([row[name] if proc is None else proc(row[name]) for name, proc in pairs])
-        sql = head + ", ".join([one_row] * len(chunk)) + tail
+            params.extend([row[name] if proc is None else proc(row[name]) for name, proc in columns])
+        sql = plan.head + ", ".join([plan.one_row] * len(chunk)) + plan.tail
         ids.update((guid, item_id) for guid, item_id in conn.exec_driver_sql(sql, tuple(params)))
     return ids
 
