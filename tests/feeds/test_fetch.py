@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gzip
 import socket
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -279,6 +281,26 @@ def test_headers_dripped_one_line_at_a_time_are_cut_by_the_total_deadline(
     with pytest.raises(TimeoutError_, match=r"within 2 s"):
         fetch(raw.url("/drip"), session=http, read_timeout=10, total_deadline=2)
     assert time.monotonic() - t < 3.0
+
+
+def test_one_watchdog_thread_serves_every_fetch_and_wakes_for_an_earlier_deadline(
+    raw: RawServer, http: requests.Session
+) -> None:
+    # a fetch with a late deadline is in flight (the watchdog sleeps until that deadline) when one
+    # with an earlier deadline starts: the second is still cut at its own deadline
+    with ThreadPoolExecutor(1) as pool:
+        late = pool.submit(fetch, raw.url("/drip"), session=make_session(), read_timeout=10, total_deadline=8)
+        time.sleep(0.3)
+        t = time.monotonic()
+        with pytest.raises(TimeoutError_, match=r"within 1 s"):
+            fetch(raw.url("/drip"), session=http, read_timeout=10, total_deadline=1)
+        assert time.monotonic() - t < 2.5
+        assert not late.done()
+        with pytest.raises(TimeoutError_, match=r"within 8 s"):
+            late.result()
+    for _ in range(20):  # a finished fetch leaves no thread behind
+        assert fetch(raw.url("/chunked"), session=http).body == FEED
+    assert [t.name for t in threading.enumerate()].count("ecitizen-fetch-watchdog") == 1
 
 
 def test_each_connection_resolves_once_through_the_guard_and_keeps_the_name(
