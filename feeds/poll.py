@@ -391,6 +391,8 @@ def _source_update(names: tuple[str, ...]) -> Update:
 
 #: at most this many sources stored in one transaction (:func:`_store_group`)
 STORE_GROUP = 8
+#: what a result with no entries (a 304, a failure) prepares to
+_NOTHING = PrepareResult(())
 
 
 def _store_group(app: App, group: Sequence[Fetched], cache: ClusterCache) -> list[SourceResult]:
@@ -406,8 +408,9 @@ def _store_group(app: App, group: Sequence[Fetched], cache: ClusterCache) -> lis
         with session_scope(app.engine) as session:
             for f in group:
                 # prepared here when no worker did: the classifier's stemmer is not thread-safe
+                # (a 304 or a failure has nothing to prepare)
                 prepared = f.prepared if f.prepared is not None else prepare_entries(
-                    f.entries, app.rules, base_url=f.base_url)
+                    f.entries, app.rules, base_url=f.base_url) if f.entries else _NOTHING
                 out = store_fetched(session, f, prepared, cfg=app.config, now=now, cache=cache)
                 if out is None:
                     continue  # removed while we were fetching
