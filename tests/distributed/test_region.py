@@ -44,7 +44,10 @@ ENTRIES = 20
 FEED_LIMIT = 2
 LINKS = 10_000
 LINK_LIMIT = 4
-LEASE = 3.0
+#: a worker silent this long has its units run again by the others; on a slow, loaded machine (two
+#: cores ten times slower than usual, four busy processes) a live worker's heartbeat was once late
+#: by more than 3 s and a unit ran twice
+LEASE = 10.0
 ROLES = (("scheduler", "scheduler"), ("w1", "worker"), ("w2", "worker"), ("w3", "worker"))
 
 
@@ -103,7 +106,7 @@ def test_200_sources_split_across_three_workers_store_each_entry_once(region: Re
     planned = region.cluster.cli("jobs", "run", "feeds_poll", "--enqueue", "--json")
     assert planned["counts"] == {"units": 20, "sources": SOURCES}, planned
     wait_for(lambda: region.count("SELECT count(*) FROM job_run WHERE job LIKE 'unit:feeds_poll:%' "
-                                  "AND outcome = 'ok'") == 20, 120, "20 units done")
+                                  "AND outcome = 'ok'") == 20, 300, "20 units done")
     elapsed = time.monotonic() - t0
     stats = region.sites.stats()
 
@@ -152,12 +155,12 @@ def test_three_workers_check_every_link_once_within_the_host_limit_and_survive_a
     # kill w1 in the middle of a unit, once a quarter of the links are checked
     wait_for(lambda: region.count("SELECT count(*) FROM link_check") >= LINKS // 4
              and region.count("SELECT count(*) FROM job_run WHERE worker = 'w1' AND outcome = 'running'"),
-             120, "a quarter of the links, w1 inside a unit")
+             300, "a quarter of the links, w1 inside a unit")
     region.cluster.kill("w1")
     killed_at = region.count("SELECT count(*) FROM link_check")
     wait_for(lambda: region.count("SELECT count(*) FROM link_check") >= LINKS
              and not region.count("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"),
-             150, "every link checked and the queue empty")
+             400, "every link checked and the queue empty")
     elapsed = time.monotonic() - t0
     stats = region.sites.stats()
     codes = region.cluster.stop_all()

@@ -155,7 +155,8 @@ def test_two_services_started_together_on_a_fresh_database(tmp_path: Path, attem
     procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(2)]
     try:
-        deadline = time.monotonic() + 60
+        started = time.monotonic()
+        deadline = started + 120
         from ecitizen.db import dispose_engines as _dispose
 
         while time.monotonic() < deadline and any(p.poll() is None for p in procs):
@@ -166,7 +167,9 @@ def test_two_services_started_together_on_a_fresh_database(tmp_path: Path, attem
                 with sqlite3.connect(db, timeout=5) as conn:
                     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
                     if "apscheduler_jobs" in tables and conn.execute("SELECT count(*) FROM apscheduler_jobs").fetchone()[0]:
-                        time.sleep(1.0)  # let the second one finish starting too
+                        # let the second one finish starting too: as long again as the first
+                        # took (a few seconds on a quick machine, 15 s on a slow one), at least 1 s
+                        time.sleep(max(1.0, time.monotonic() - started))
                         break
             time.sleep(0.2)
         _dispose()
