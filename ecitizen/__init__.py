@@ -6,4 +6,4 @@ pipeline, and the outer shell (CLI, web, scheduler). The domain packages ``feeds
 domain package (see docs/ARCHITECTURE.md).
 """
 
-__version__ = "0.2.5"
+__version__ = "0.2.6"
