@@ -402,10 +402,10 @@ def _analyse(text: str, wanted: frozenset[str], known: dict[str, tuple[str, tupl
     ``known``: each token already seen with these ``wanted`` prefixes → its stem and wanted
     prefixes (a classifier's table, filled here: a batch's texts share most of their words)."""
     title, newline, rest = text.partition("\n")
-    tokens = _WORD.findall(title)  # a word never spans the line break: the text's words are
-    title_end = len(tokens)  # the title's, then the rest's
+    tokens = words(title)  # a word never spans the line break: the text's words are the
+    title_end = len(tokens)  # title's, then the rest's
     if newline:
-        tokens += _WORD.findall(rest)
+        tokens += words(rest)
     if known is None:
         known = {}
     elif len(known) > _KNOWN_TOKENS_MAX:
